@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "qemu-vmm/machine.h"
+
+extern const MachineClass microvm_machine;
+
+const MachineClass *const machine_classes[] = {
+#ifdef __x86_64__
+    &microvm_machine,
+#endif
+    NULL,
+};
+
+const MachineClass *machine_find(const char *name)
+{
+    for (int i = 0; machine_classes[i]; i++)
+        if (!strcmp(machine_classes[i]->name, name))
+            return machine_classes[i];
+    return NULL;
+}
+
+const MachineClass *machine_default(void)
+{
+    for (int i = 0; machine_classes[i]; i++)
+        if (machine_classes[i]->is_default)
+            return machine_classes[i];
+    return machine_classes[0];
+}
+
+void machine_print_list(FILE *out)
+{
+    fprintf(out, "Supported machines are:\n");
+    for (int i = 0; machine_classes[i]; i++)
+        fprintf(out, "%-20s %s%s\n", machine_classes[i]->name, machine_classes[i]->desc,
+                machine_classes[i]->is_default ? " (default)" : "");
+}

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The microvm machine: RAM, the in-kernel irqchip (PIC, IOAPIC, LAPICs) and
+ * PIT, a 16550A UART at 0x3f8 on IRQ 4, isa-debug-exit at 0xf4, and the
+ * Multiboot loader.  No firmware, no PCI: the kernel is entered directly.
+ *
+ * Guest-physical layout:
+ *   0 .. min(RAM, 3 GiB)      RAM ("ram-below-4g")
+ *   3 GiB .. 4 GiB            the 32-bit hole: MMIO (testdev 0xfe900000,
+ *                             LAPIC 0xfee00000, IOAPIC 0xfec00000), TSS
+ *   4 GiB .. 4 GiB + rest     RAM above 3 GiB ("ram-above-4g")
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "qemu-vmm/hw.h"
+#include "qemu-vmm/log.h"
+#include "qemu-vmm/machine.h"
+#include "qemu-vmm/options.h"
+#include "qemu-vmm/x86.h"
+
+#define BELOW_4G_MAX        (3ULL << 30)
+#define HIGH_RAM_BASE       (1ULL << 32)
+#define IDENTITY_MAP_ADDR   0xfeffc000ULL   /* one page, for VMX real mode */
+#define TSS_ADDR            0xfeffd000ULL   /* three pages */
+#define SERIAL_BASE         0x3f8
+#define SERIAL_IRQ          4
+#define DEBUG_EXIT_BASE     0xf4
+#define IOAPIC_PINS         24
+#define PHYS_ADDR_SPACE     (1ULL << 52)
+
+struct microvm {
+    uint64_t below_4g, above_4g;
+    uint8_t *ram;
+    MemoryRegion *ram_lo, *ram_hi;
+    struct serial *uart;
+    struct chardev *serial_chr;
+    struct testdev *testdev;
+    uint8_t *kernel;
+    size_t kernel_len;
+    GPtrArray *modules;     /* struct multiboot_module * */
+    struct x86_boot_state boot;
+};
+
+static const char *const microvm_devices[] = { "vmm-testdev", "isa-debug-exit", NULL };
+
+static int microvm_set_prop(MachineState *ms, const char *key, const char *value,
+                            GError **errp)
+{
+    (void)ms;
+    if (!strcmp(key, "kernel_irqchip")) {
+        if (!strcmp(value, "on"))
+            return 0;
+        if (!strcmp(value, "off")) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "kernel_irqchip=off is not supported on x86 (use on)");
+            return -EINVAL;
+        }
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "kernel_irqchip=%s: expected on", value);
+        return -EINVAL;
+    }
+    g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                "machine microvm has no property '%s'", key);
+    return -EINVAL;
+}
+
+static int require(KVMState *s, int have, const char *name, GError **errp)
+{
+    if (have)
+        return 0;
+    g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                "KVM lacks the capability %s that the microvm machine needs", name);
+    return -ENOTSUP;
+}
+
+/* The routes KVM_CREATE_IRQCHIP sets up, kept in our table (SET replaces all). */
+static int setup_irqchip_routes(KVMState *s)
+{
+    for (unsigned int pin = 0; pin < IOAPIC_PINS; pin++) {
+        struct kvm_irq_routing_entry e = {
+            .gsi = pin, .type = KVM_IRQ_ROUTING_IRQCHIP,
+        };
+
+        if (pin < 16 && pin != 2) {
+            e.u.irqchip.irqchip = pin < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+            e.u.irqchip.pin = pin % 8;
+            kvm_irqchip_add_route(s, &e);
+        }
+        e.u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+        e.u.irqchip.pin = pin == 0 ? 2 : pin;   /* the PIT's IRQ 0 is IOAPIC pin 2 */
+        kvm_irqchip_add_route(s, &e);
+    }
+    s->routing.first_virq = IOAPIC_PINS;
+    return kvm_irqchip_commit_routes(s);
+}
+
+static int create_vm_devices(KVMState *s, GError **errp)
+{
+    struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+    uint64_t identity = IDENTITY_MAP_ADDR;
+    int ret;
+
+    if (require(s, s->caps.irqchip, "KVM_CAP_IRQCHIP", errp) < 0 ||
+        require(s, s->caps.set_tss_addr, "KVM_CAP_SET_TSS_ADDR", errp) < 0 ||
+        require(s, s->caps.ext_cpuid, "KVM_CAP_EXT_CPUID", errp) < 0 ||
+        require(s, s->caps.pit2, "KVM_CAP_PIT2", errp) < 0)
+        return -ENOTSUP;
+    ret = kvm_vm_ioctl(s, KVM_SET_IDENTITY_MAP_ADDR, &identity);
+    if (ret == 0)
+        ret = kvm_vm_ioctl(s, KVM_SET_TSS_ADDR, (void *)TSS_ADDR);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "KVM_SET_TSS_ADDR: %s", strerror(-ret));
+        return ret;
+    }
+    ret = kvm_vm_ioctl(s, KVM_CREATE_IRQCHIP, NULL);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+        return ret;
+    }
+    ret = setup_irqchip_routes(s);
+    if (ret == 0)
+        ret = kvm_vm_ioctl(s, KVM_CREATE_PIT2, &pit);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "setting up the in-kernel PIT and interrupt routes: %s", strerror(-ret));
+        return ret;
+    }
+    return 0;
+}
+
+static int map_ram(MachineState *ms, struct microvm *m, GError **errp)
+{
+    int ret;
+
+    m->below_4g = MIN(ms->ram_size, BELOW_4G_MAX);
+    m->above_4g = ms->ram_size - m->below_4g;
+    m->ram = guest_ram_alloc(ms->ram_size, errp);
+    if (!m->ram)
+        return -ENOMEM;
+    m->ram_lo = memory_region_new_ram_ptr("ram-below-4g", m->below_4g, m->ram);
+    ret = memory_region_map(ms->mem, m->ram_lo, 0, 0);
+    if (ret == 0 && m->above_4g) {
+        m->ram_hi = memory_region_new_ram_ptr("ram-above-4g", m->above_4g,
+                                              m->ram + m->below_4g);
+        ret = memory_region_map(ms->mem, m->ram_hi, HIGH_RAM_BASE, 0);
+    }
+    if (ret < 0)
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "cannot map %" PRIu64 " MiB of guest RAM: %s", ms->ram_size >> 20,
+                    strerror(-ret));
+    return ret;
+}
+
+static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+    gchar *data;
+    gsize len;
+
+    if (!g_file_get_contents(ms->kernel, &data, &len, &err)) {
+        g_set_error(errp, G_FILE_ERROR, err->code, "could not load kernel '%s': %s",
+                    ms->kernel, err->message);
+        return -ENOENT;
+    }
+    if (len == 0) {
+        g_free(data);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "kernel '%s' is empty", ms->kernel);
+        return -EINVAL;
+    }
+    m->kernel = (uint8_t *)data;
+    m->kernel_len = len;
+
+    /* -initrd "file args,file args": Multiboot modules, as QEMU passes them */
+    m->modules = g_ptr_array_new();
+    if (ms->initrd) {
+        g_auto(GStrv) items = g_strsplit(ms->initrd, ",", -1);
+
+        for (char **it = items; *it; it++) {
+            struct multiboot_module *mod = g_new0(struct multiboot_module, 1);
+            g_autofree char *path = g_strndup(*it, strcspn(*it, " "));
+            gchar *mdata;
+            gsize mlen;
+
+            if (!g_file_get_contents(path, &mdata, &mlen, &err)) {
+                g_set_error(errp, G_FILE_ERROR, err->code,
+                            "could not load initrd '%s': %s", path, err->message);
+                g_free(mod);
+                return -ENOENT;
+            }
+            mod->name = g_strdup(*it);
+            mod->data = (uint8_t *)mdata;
+            mod->size = mlen;
+            g_ptr_array_add(m->modules, mod);
+        }
+    }
+    return 0;
+}
+
+static int load_kernel(MachineState *ms, struct microvm *m, GError **errp)
+{
+    g_autofree struct multiboot_module *mods = NULL;
+    g_autoptr(GError) err = NULL;
+    int ret;
+
+    if (!multiboot_probe(m->kernel, m->kernel_len)) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "kernel '%s' is not a Multiboot image (no Multiboot header in its "
+                    "first 8 KiB)", ms->kernel);
+        return -EINVAL;
+    }
+    mods = g_new0(struct multiboot_module, m->modules->len + 1);
+    for (guint i = 0; i < m->modules->len; i++)
+        mods[i] = *(struct multiboot_module *)g_ptr_array_index(m->modules, i);
+    ret = multiboot_load(ms->mem, m->below_4g, m->above_4g, m->kernel, m->kernel_len,
+                         ms->append, mods, (int)m->modules->len, &m->boot, &err);
+    if (ret < 0)
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "kernel '%s': %s",
+                    ms->kernel, err->message);
+    return ret;
+}
+
+static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
+{
+    struct irq_line irq = { .kvm = ms->kvm, .gsi = SERIAL_IRQ };
+
+    m->serial_chr = chardev_open(ms->serial, errp);
+    if (!m->serial_chr)
+        return -EINVAL;
+    m->uart = serial_create(ms->io, SERIAL_BASE, irq, m->serial_chr, errp);
+    if (!m->uart)
+        return -EINVAL;
+    if (debug_exit_create(ms->io, DEBUG_EXIT_BASE, 4, errp) < 0)
+        return -EINVAL;
+    for (guint i = 0; i < ms->devices->len; i++) {
+        struct device_opts *d = g_ptr_array_index(ms->devices, i);
+
+        if (g_hash_table_size(d->props)) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "-device %s: this device takes no properties", d->driver);
+            return -EINVAL;
+        }
+        if (!strcmp(d->driver, "vmm-testdev")) {
+            if (m->testdev) {
+                g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "-device vmm-testdev: only one is allowed");
+                return -EINVAL;
+            }
+            m->testdev = testdev_create(ms->mem, ms->io, errp);
+            if (!m->testdev)
+                return -EINVAL;
+        }
+        /* isa-debug-exit is always present at 0xf4: accepted for QEMU's spelling */
+    }
+    return 0;
+}
+
+static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)
+{
+    int ret;
+
+    ms->cpus = g_new0(CPUState *, ms->smp);
+    for (int i = 0; i < ms->smp; i++) {
+        ret = vcpu_create(i, &x86_vcpu_ops, &ms->cpus[i]);
+        if (ret < 0) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        "cannot create vCPU %d: %s", i, strerror(-ret));
+            return ret;
+        }
+        ret = x86_cpu_setup_cpuid(ms->cpus[i], ms->smp, errp);
+        if (ret < 0)
+            return ret;
+    }
+    ret = x86_cpu_set_protected_mode(ms->cpus[0], &m->boot);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "cannot set the boot vCPU's registers: %s", strerror(-ret));
+        return ret;
+    }
+    return 0;
+}
+
+static int microvm_init(MachineState *ms, GError **errp)
+{
+    struct microvm *m = g_new0(struct microvm, 1);
+    int ret;
+
+    ms->priv = m;
+    /* read the image first: a bad -kernel fails before any KVM work */
+    ret = read_kernel(ms, m, errp);
+    if (ret < 0)
+        return ret;
+    ms->kvm = kvm_init(0, errp);
+    if (!ms->kvm)
+        return -ENODEV;
+    if (ms->smp > ms->kvm->caps.max_vcpus && ms->kvm->caps.max_vcpus > 0) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "-smp %d: KVM supports at most %d vCPUs", ms->smp,
+                    ms->kvm->caps.max_vcpus);
+        return -EINVAL;
+    }
+    ret = create_vm_devices(ms->kvm, errp);
+    if (ret < 0)
+        return ret;
+    ms->mem = address_space_new("memory", PHYS_ADDR_SPACE, false);
+    ms->io = address_space_new("io", 0x10000, true);
+    if (kvm_attach_address_space(ms->kvm, ms->mem, errp) < 0 ||
+        kvm_attach_address_space(ms->kvm, ms->io, errp) < 0)
+        return -EINVAL;
+    ret = map_ram(ms, m, errp);
+    if (ret == 0)
+        ret = create_devices(ms, m, errp);
+    if (ret == 0)
+        ret = load_kernel(ms, m, errp);
+    if (ret == 0)
+        ret = setup_cpus(ms, m, errp);
+    return ret;
+}
+
+static int microvm_reset(MachineState *ms)
+{
+    struct microvm *m = ms->priv;
+    g_autoptr(GError) err = NULL;
+
+    serial_reset(m->uart);
+    if (load_kernel(ms, m, &err) < 0) {
+        error_report("reset: %s", err->message);
+        return -EINVAL;
+    }
+    for (int i = 1; i < ms->smp; i++)
+        x86_cpu_set_ap_wait(ms->cpus[i]);
+    return x86_cpu_set_protected_mode(ms->cpus[0], &m->boot);
+}
+
+const MachineClass microvm_machine = {
+    .name = "microvm",
+    .desc = "microvm (i386): no firmware, in-kernel irqchip, Multiboot kernels",
+    .is_default = true,
+    .set_prop = microvm_set_prop,
+    .init = microvm_init,
+    .reset = microvm_reset,
+    .devices = microvm_devices,
+};

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * x86 vCPU set-up: CPUID, the boot register state, and the register dump
+ * printed when the guest cannot go on.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "qemu-vmm/kvm.h"
+#include "qemu-vmm/log.h"
+#include "qemu-vmm/x86.h"
+
+#define MAX_CPUID_ENTRIES 256
+
+static struct kvm_cpuid2 *supported_cpuid(GError **errp)
+{
+    static struct kvm_cpuid2 *cached;
+    int nent = MAX_CPUID_ENTRIES;
+
+    while (!cached) {
+        struct kvm_cpuid2 *c = g_malloc0(sizeof(*c) + nent * sizeof(c->entries[0]));
+        int ret;
+
+        c->nent = nent;
+        ret = kvm_ioctl(kvm_state, KVM_GET_SUPPORTED_CPUID, c);
+        if (ret == -E2BIG) {
+            g_free(c);
+            nent *= 2;
+            continue;
+        }
+        if (ret < 0) {
+            g_free(c);
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+            return NULL;
+        }
+        cached = c;
+    }
+    return cached;
+}
+
+static unsigned int bits_for(unsigned int n)
+{
+    unsigned int b = 0;
+
+    while ((1u << b) < n)
+        b++;
+    return b;
+}
+
+int x86_cpu_setup_cpuid(CPUState *cpu, int nr_cpus, GError **errp)
+{
+    struct kvm_cpuid2 *sup = supported_cpuid(errp);
+    g_autofree struct kvm_cpuid2 *c = NULL;
+    unsigned int apic_id = (unsigned int)cpu->index;
+    int ret;
+
+    if (!sup)
+        return -EINVAL;
+    c = g_memdup2(sup, sizeof(*sup) + sup->nent * sizeof(sup->entries[0]));
+    for (unsigned int i = 0; i < c->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+        switch (e->function) {
+        case 1:
+            /* initial APIC id, logical processor count, hypervisor present */
+            e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) |
+                     ((unsigned int)(nr_cpus > 1 ? nr_cpus : 1) << 16);
+            if (nr_cpus > 1)
+                e->edx |= 1u << 28;     /* HTT: the count above is valid */
+            e->ecx |= 1u << 31;
+            break;
+        case 0xb:
+        case 0x1f:
+            /* one core per package level: SMT level 1 thread, core level n */
+            if (e->index == 0) {
+                e->eax = 0;
+                e->ebx = 1;
+                e->ecx = (1u << 8) | e->index;
+            } else if (e->index == 1) {
+                e->eax = bits_for((unsigned int)nr_cpus);
+                e->ebx = (unsigned int)nr_cpus;
+                e->ecx = (2u << 8) | e->index;
+            } else {
+                e->eax = e->ebx = 0;
+                e->ecx = e->index;
+            }
+            e->edx = apic_id;
+            break;
+        }
+    }
+    ret = ioctl(cpu->fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
+    if (ret < 0)
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "vCPU %d: KVM_SET_CPUID2: %s", cpu->index, strerror(-ret));
+    return ret;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+    *s = (struct kvm_segment){
+        .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+    };
+}
+
+int x86_cpu_set_protected_mode(CPUState *cpu, const struct x86_boot_state *b)
+{
+    struct kvm_sregs sregs;
+    struct kvm_regs regs = { 0 };
+
+    if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0)
+        return -errno;
+    /* selectors as a GDT would have them: code 0x10, data 0x18 */
+    flat_segment(&sregs.cs, 0x10, 0xb);     /* execute/read, accessed */
+    flat_segment(&sregs.ds, 0x18, 0x3);     /* read/write, accessed */
+    sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+    /* a valid TR and LDTR: VM entry checks them even if the guest never does */
+    sregs.tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
+    sregs.ldt = (struct kvm_segment){ .limit = 0xffff, .type = 0x2, .present = 1 };
+    sregs.gdt.base = 0;
+    sregs.gdt.limit = 0xffff;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = 0x11;       /* PE | ET */
+    sregs.cr3 = 0;
+    sregs.cr4 = 0;
+    sregs.efer = 0;
+    if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0)
+        return -errno;
+    regs.rflags = 0x2;
+    regs.rip = b->entry;
+    regs.rax = b->eax;
+    regs.rbx = b->ebx;
+    if (ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
+        return -errno;
+    return 0;
+}
+
+int x86_cpu_set_ap_wait(CPUState *cpu)
+{
+    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
+
+    return ioctl(cpu->fd, KVM_SET_MP_STATE, &mp) < 0 ? -errno : 0;
+}
+
+static void dump_segment(const char *name, const struct kvm_segment *s)
+{
+    fprintf(stderr, "%-3s =%04x %016llx %08x type %x dpl %u p %u db %u l %u g %u\n",
+            name, s->selector, (unsigned long long)s->base, s->limit, s->type,
+            s->dpl, s->present, s->db, s->l, s->g);
+}
+
+static void x86_dump_state(CPUState *cpu)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+
+    if (ioctl(cpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(cpu->fd, KVM_GET_SREGS, &s) < 0) {
+        fprintf(stderr, "vCPU %d: registers unavailable\n", cpu->index);
+        return;
+    }
+    fprintf(stderr, "vCPU %d registers:\n", cpu->index);
+    fprintf(stderr, "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n",
+            r.rax, r.rbx, r.rcx, r.rdx);
+    fprintf(stderr, "RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n",
+            r.rsi, r.rdi, r.rbp, r.rsp);
+    fprintf(stderr, "R8 =%016llx R9 =%016llx R10=%016llx R11=%016llx\n",
+            r.r8, r.r9, r.r10, r.r11);
+    fprintf(stderr, "R12=%016llx R13=%016llx R14=%016llx R15=%016llx\n",
+            r.r12, r.r13, r.r14, r.r15);
+    fprintf(stderr, "RIP=%016llx RFL=%08llx\n", r.rip, r.rflags);
+    dump_segment("CS", &s.cs);
+    dump_segment("DS", &s.ds);
+    dump_segment("SS", &s.ss);
+    dump_segment("TR", &s.tr);
+    fprintf(stderr, "GDT=%016llx %08x IDT=%016llx %08x\n",
+            (unsigned long long)s.gdt.base, s.gdt.limit,
+            (unsigned long long)s.idt.base, s.idt.limit);
+    fprintf(stderr, "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx EFER=%08llx\n",
+            s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+}
+
+const struct vcpu_arch_ops x86_vcpu_ops = {
+    .dump_state = x86_dump_state,
+};

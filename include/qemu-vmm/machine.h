@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Machines: what -M selects.  A machine creates the VM, its RAM and devices,
+ * its vCPUs, and loads the kernel; reset puts the guest back to power-on.
+ */
+#ifndef QEMU_VMM_MACHINE_H
+#define QEMU_VMM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <glib.h>
+
+#include "qemu-vmm/cpus.h"
+#include "qemu-vmm/kvm.h"
+#include "qemu-vmm/memory.h"
+
+typedef struct MachineState MachineState;
+
+/* One -device option: the driver name and its key=value properties. */
+struct device_opts {
+    char *driver;
+    GHashTable *props;  /* char * -> char *, without "driver" */
+};
+
+typedef struct MachineClass {
+    const char *name;
+    const char *desc;
+    bool is_default;
+    /* a -M property (other than the type); -EINVAL with errp set if unknown */
+    int (*set_prop)(MachineState *ms, const char *key, const char *value, GError **errp);
+    int (*init)(MachineState *ms, GError **errp);
+    /* back to power-on: devices, vCPU registers, the kernel reloaded */
+    int (*reset)(MachineState *ms);
+    /* the -device drivers the machine knows, for -device help */
+    const char *const *devices;
+} MachineClass;
+
+struct MachineState {
+    const MachineClass *mc;
+    KVMState *kvm;
+    AddressSpace *mem;
+    AddressSpace *io;
+    uint64_t ram_size;
+    int smp;
+    char *kernel;
+    char *initrd;
+    char *append;
+    char *serial;           /* "stdio", "none", "file:PATH" */
+    bool no_reboot;
+    GPtrArray *devices;     /* struct device_opts * */
+    CPUState **cpus;
+    void *priv;             /* the machine's own state */
+};
+
+const MachineClass *machine_find(const char *name);
+const MachineClass *machine_default(void);
+void machine_print_list(FILE *out);
+extern const MachineClass *const machine_classes[];
+
+#endif
