@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Integration tests: run build/qemu-vmm with test guests or bad input.
+
+Usage: vmm_cases.py QEMU_VMM GUEST_DIR CASE
+Each case is one meson test.  Exit 0 = pass, 77 = skip, else fail.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+VMM, GUESTS, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+SKIP = 77
+
+
+def run(args, timeout=60, env=None, prefix=()):
+    p = subprocess.run(list(prefix) + [VMM] + args, capture_output=True, text=True,
+                       timeout=timeout, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def guest(name):
+    return os.path.join(GUESTS, name + ".elf")
+
+
+def check(cond, what, out="", err=""):
+    if not cond:
+        print("FAIL:", what)
+        print("--- stdout ---\n" + out[-3000:])
+        print("--- stderr ---\n" + err[-3000:])
+        sys.exit(1)
+
+
+def expect_guest_pass(args, marker="PASS", timeout=120):
+    rc, out, err = run(args, timeout=timeout)
+    # debug-exit 0 from the guest is exit code 1, as with QEMU
+    check(rc == 1, f"exit code {rc}, expected 1 (guest debug-exit 0)", out, err)
+    check(marker in out, f"'{marker}' not in the guest's output", out, err)
+    return out, err
+
+
+def expect_config_error(args, pattern, prefix=(), env=None):
+    rc, out, err = run(args, timeout=30, prefix=prefix, env=env)
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(rc == 1, f"exit code {rc}, expected 1", out, err)
+    check(len(lines) == 1, f"expected one error line, got {len(lines)}", out, err)
+    check(lines[0].startswith("qemu-vmm: "), "error line lacks the program name", out, err)
+    check(re.search(pattern, lines[0]) is not None,
+          f"error line does not match /{pattern}/", out, err)
+
+
+# ---- guests on /dev/kvm ----
+
+def case_hello():
+    rc, out, err = run(["-kernel", guest("hello")])
+    check(rc == 1, f"exit code {rc}, expected 1", out, err)
+    check(out == "hello from guest\n", "output is not exactly the greeting", out, err)
+
+
+def case_hello_smp4():
+    # the APs wait for INIT/SIPI in the in-kernel LAPIC; the BSP runs alone
+    rc, out, err = run(["-smp", "4", "-m", "256M", "-kernel", guest("hello")])
+    check(rc == 1 and out == "hello from guest\n", f"exit code {rc}", out, err)
+
+
+def case_pio():
+    expect_guest_pass(["-kernel", guest("pio"), "-device", "vmm-testdev"])
+
+
+def case_mmio():
+    expect_guest_pass(["-kernel", guest("mmio"), "-device", "vmm-testdev"])
+
+
+def case_ioeventfd():
+    expect_guest_pass(["-kernel", guest("ioeventfd"), "-device", "vmm-testdev"])
+
+
+def case_dirty():
+    out, _ = expect_guest_pass(["-m", "256M", "-kernel", guest("dirty"),
+                                "-device", "vmm-testdev", "-append", "mib=64"])
+    check("round 2" in out and "round 3" in out, "not all rounds ran", out)
+
+
+def case_dirty_split_ram():
+    # 4 GiB: RAM is split around the 32-bit hole into two slots, and the
+    # testdev MMIO window sits in the hole
+    out, err = expect_guest_pass(["-m", "4G", "-d", "memory", "-kernel", guest("dirty"),
+                                  "-device", "vmm-testdev", "-append", "mib=16"])
+    slots = re.findall(r"slot (\d+): gpa (0x[0-9a-f]+) size (0x[0-9a-f]+)", err)
+    got = sorted((int(g, 16), int(s, 16)) for _, g, s in slots)
+    check(got == [(0, 3 << 30), (4 << 30, 1 << 30)],
+          f"expected slots [0,3G) and [4G,5G), got {got}", out, err)
+
+
+def case_no_testdev_unowned():
+    # without the test device its addresses are unowned: MMIO reads 0, PIO
+    # reads all-ones, writes vanish; the guest must see that and the VMM
+    # must survive it (pio.elf then fails its checks with its own exit code)
+    rc, out, err = run(["-kernel", guest("pio"), "-d", "unimp"])
+    check(rc not in (0, 1) and rc % 2 == 1, f"expected a guest failure code, got {rc}",
+          out, err)
+    check("unowned" in err, "unowned accesses were not logged", out, err)
+    check(len(re.findall(r"unowned 1-byte read at 0xe000", err)) <= 1,
+          "an unowned address was logged more than once", out, err)
+
+
+# ---- bad input ----
+
+def case_err_no_kernel_file():
+    expect_config_error(["-kernel", "/nonexistent/kernel"], r"could not load kernel")
+
+
+def case_err_empty_kernel():
+    with tempfile.NamedTemporaryFile() as f:
+        expect_config_error(["-kernel", f.name], r"is empty")
+
+
+def case_err_garbage_kernel():
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(os.urandom(64 * 1024))
+        f.flush()
+        expect_config_error(["-kernel", f.name], r"not a Multiboot image")
+
+
+def case_err_truncated_elf():
+    data = open(guest("hello"), "rb").read()
+    hdr = data.find(bytes.fromhex("02b0ad1b"))     # the Multiboot magic
+    check(hdr >= 0, "no Multiboot header in hello.elf")
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data[:hdr + 48])    # Multiboot and ELF headers, segments cut off
+        f.flush()
+        expect_config_error(["-kernel", f.name], r"outside the file|truncated|corrupt")
+
+
+def case_err_segment_outside_ram():
+    # a valid image that does not fit: -m 1M leaves nothing above 1 MiB
+    expect_config_error(["-m", "1M", "-kernel", guest("hello")], r"outside guest RAM")
+
+
+def case_err_mem_zero():
+    expect_config_error(["-m", "0", "-kernel", guest("hello")], r"-m 0: .*too small")
+
+
+def case_err_mem_huge():
+    expect_config_error(["-m", "100T", "-kernel", guest("hello")], r"too large")
+
+
+def case_err_mem_syntax():
+    expect_config_error(["-m", "lots", "-kernel", guest("hello")], r"invalid RAM size")
+
+
+def case_err_smp_zero():
+    expect_config_error(["-smp", "0", "-kernel", guest("hello")], r"-smp 0: .*between 1")
+
+
+def case_err_smp_huge():
+    expect_config_error(["-smp", "100000", "-kernel", guest("hello")], r"between 1")
+
+
+def case_err_unknown_option():
+    expect_config_error(["-frobnicate", "-kernel", guest("hello")], r"-frobnicate: invalid option")
+
+
+def case_err_missing_argument():
+    expect_config_error(["-kernel"], r"-kernel: requires an argument")
+
+
+def case_err_unknown_machine():
+    expect_config_error(["-M", "pc-i440fx", "-kernel", guest("hello")], r"unknown machine type")
+
+
+def case_err_unknown_machine_prop():
+    expect_config_error(["-M", "microvm,turbo=on", "-kernel", guest("hello")],
+                        r"no property 'turbo'")
+
+
+def case_err_unknown_device():
+    expect_config_error(["-device", "e1000", "-kernel", guest("hello")], r"unknown device 'e1000'")
+
+
+def case_err_accel():
+    expect_config_error(["-accel", "tcg", "-kernel", guest("hello")], r"only the kvm")
+
+
+def case_err_no_kernel_option():
+    expect_config_error([], r"no -kernel")
+
+
+def case_err_no_kvm():
+    # hide /dev/kvm in a private mount namespace
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        print("SKIP: needs root and unshare -m")
+        sys.exit(SKIP)
+    script = 'mount -t tmpfs none /dev && exec "$@"'
+    expect_config_error(["-kernel", guest("hello")], r"Could not access KVM.*/dev/kvm",
+                        prefix=("unshare", "-m", "sh", "-c", script, "sh"))
+
+
+def case_help_version():
+    rc, out, err = run(["-version"])
+    check(rc == 0 and out.startswith("qemu-vmm version"), "-version", out, err)
+    rc, out, err = run(["-help"])
+    check(rc == 0 and "-kernel" in out and "-smp" in out, "-help", out, err)
+    rc, out, err = run(["-machine", "help"])
+    check(rc == 0 and "microvm" in out, "-machine help", out, err)
+    rc, out, err = run(["-device", "help"])
+    check(rc == 0 and "vmm-testdev" in out, "-device help", out, err)
+
+
+if __name__ == "__main__":
+    fn = globals().get("case_" + CASE.replace("-", "_"))
+    if fn is None:
+        print("unknown case", CASE)
+        sys.exit(2)
+    fn()
+    print("ok", CASE)
