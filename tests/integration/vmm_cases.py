@@ -106,6 +106,29 @@ def case_no_testdev_unowned():
           "an unowned address was logged more than once", out, err)
 
 
+def kludge_image(code):
+    """A Multiboot image with load addresses (flag 16) that runs code at 1 MiB."""
+    import struct
+    load = 0x100000
+    flags = 1 << 16
+    hdr = struct.pack("<8I", 0x1BADB002, flags, (-(0x1BADB002 + flags)) & 0xffffffff,
+                      load, load, 0, 0, load + 32)
+    return hdr + code
+
+
+def case_internal_error():
+    # 32-bit code: mov $0xfe800000, %eax; jmp *%eax -- an instruction fetch
+    # from an address with no RAM, which KVM cannot emulate
+    code = bytes.fromhex("b8000080fe" "ffe0")
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(kludge_image(code))
+        f.flush()
+        rc, out, err = run(["-kernel", f.name], timeout=30)
+    check(rc == 2, f"exit code {rc}, expected 2 (the VM could not go on)", out, err)
+    check(re.search(r"vCPU 0: KVM internal error", err) is not None, "no error line", out, err)
+    check(re.search(r"RIP=0*fe80000", err) is not None, "no register dump with RIP", out, err)
+
+
 # ---- bad input ----
 
 def case_err_no_kernel_file():
