@@ -189,7 +189,8 @@ static int coalesced_ioctl(KVMState *s, AddressSpace *as, const MemorySection *s
         .pio = as->is_pio,
     };
 
-    if (!s->coalesced_ring || (as->is_pio && !s->caps.coalesced_pio))
+    /* the ring is mapped with the first vCPU; registering needs only the cap */
+    if (!s->caps.coalesced_mmio || (as->is_pio && !s->caps.coalesced_pio))
         return -ENOTSUP;
     return kvm_vm_ioctl(s, req, &z);
 }

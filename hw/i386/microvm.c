@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The microvm machine: RAM, the in-kernel irqchip (PIC, IOAPIC, LAPICs) and
- * PIT, a 16550A UART at 0x3f8 on IRQ 4, isa-debug-exit at 0xf4, and the
- * Multiboot loader.  No firmware, no PCI: the kernel is entered directly.
+ * PIT, a 16550A UART at 0x3f8 on IRQ 4, isa-debug-exit at 0xf4, the i8042
+ * reset command at 0x64, an MP table, and the kernel loaders (Linux bzImage,
+ * PVH ELF, Multiboot).  No firmware, no PCI: the kernel is entered directly.
  *
  * Guest-physical layout:
  *   0 .. min(RAM, 3 GiB)      RAM ("ram-below-4g")
@@ -27,6 +28,7 @@
 #define SERIAL_BASE         0x3f8
 #define SERIAL_IRQ          4
 #define DEBUG_EXIT_BASE     0xf4
+#define RESET_PORT          0x64    /* the i8042 command port: 0xfe resets */
 #define IOAPIC_PINS         24
 #define PHYS_ADDR_SPACE     (1ULL << 52)
 
@@ -37,9 +39,12 @@ struct microvm {
     struct serial *uart;
     struct chardev *serial_chr;
     struct testdev *testdev;
+    enum { KERNEL_MULTIBOOT, KERNEL_BZIMAGE, KERNEL_PVH } kind;
     uint8_t *kernel;
     size_t kernel_len;
-    GPtrArray *modules;     /* struct multiboot_module * */
+    uint8_t *initrd;        /* Linux and PVH */
+    size_t initrd_len;
+    GPtrArray *modules;     /* Multiboot: struct multiboot_module * */
     struct x86_boot_state boot;
 };
 
@@ -155,46 +160,73 @@ static int map_ram(MachineState *ms, struct microvm *m, GError **errp)
     return ret;
 }
 
-static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
+static int read_file(const char *what, const char *path, uint8_t **data, size_t *len,
+                     GError **errp)
 {
     g_autoptr(GError) err = NULL;
-    gchar *data;
-    gsize len;
+    gchar *d;
+    gsize l;
 
-    if (!g_file_get_contents(ms->kernel, &data, &len, &err)) {
-        g_set_error(errp, G_FILE_ERROR, err->code, "could not load kernel '%s': %s",
-                    ms->kernel, err->message);
+    if (!g_file_get_contents(path, &d, &l, &err)) {
+        g_set_error(errp, G_FILE_ERROR, err->code, "could not load %s '%s': %s",
+                    what, path, err->message);
         return -ENOENT;
     }
-    if (len == 0) {
-        g_free(data);
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "kernel '%s' is empty", ms->kernel);
+    if (l == 0) {
+        g_free(d);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s '%s' is empty", what, path);
         return -EINVAL;
     }
-    m->kernel = (uint8_t *)data;
-    m->kernel_len = len;
+    *data = (uint8_t *)d;
+    *len = l;
+    return 0;
+}
 
-    /* -initrd "file args,file args": Multiboot modules, as QEMU passes them */
+/*
+ * Read -kernel (and -initrd) once; reset reloads from these copies.  For a
+ * Multiboot kernel -initrd is QEMU's module list ("file args,file args");
+ * for Linux and PVH it is one initrd file.
+ */
+static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
+{
+    int ret = read_file("kernel", ms->kernel, &m->kernel, &m->kernel_len, errp);
+
+    if (ret < 0)
+        return ret;
+    if (multiboot_probe(m->kernel, m->kernel_len))
+        m->kind = KERNEL_MULTIBOOT;
+    else if (linux_bzimage_probe(m->kernel, m->kernel_len))
+        m->kind = KERNEL_BZIMAGE;
+    else if (pvh_probe(m->kernel, m->kernel_len))
+        m->kind = KERNEL_PVH;
+    else {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "kernel '%s' is not a Linux bzImage, a PVH ELF or a Multiboot image",
+                    ms->kernel);
+        return -EINVAL;
+    }
     m->modules = g_ptr_array_new();
-    if (ms->initrd) {
+    if (!ms->initrd)
+        return 0;
+    if (m->kind != KERNEL_MULTIBOOT)
+        return read_file("initrd", ms->initrd, &m->initrd, &m->initrd_len, errp);
+    {
         g_auto(GStrv) items = g_strsplit(ms->initrd, ",", -1);
 
         for (char **it = items; *it; it++) {
             struct multiboot_module *mod = g_new0(struct multiboot_module, 1);
             g_autofree char *path = g_strndup(*it, strcspn(*it, " "));
-            gchar *mdata;
-            gsize mlen;
+            uint8_t *data;
+            size_t len;
 
-            if (!g_file_get_contents(path, &mdata, &mlen, &err)) {
-                g_set_error(errp, G_FILE_ERROR, err->code,
-                            "could not load initrd '%s': %s", path, err->message);
+            ret = read_file("initrd", path, &data, &len, errp);
+            if (ret < 0) {
                 g_free(mod);
-                return -ENOENT;
+                return ret;
             }
             mod->name = g_strdup(*it);
-            mod->data = (uint8_t *)mdata;
-            mod->size = mlen;
+            mod->data = data;
+            mod->size = len;
             g_ptr_array_add(m->modules, mod);
         }
     }
@@ -203,24 +235,35 @@ static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
 
 static int load_kernel(MachineState *ms, struct microvm *m, GError **errp)
 {
+    struct x86_ram_layout ram = { m->below_4g, m->above_4g };
     g_autofree struct multiboot_module *mods = NULL;
     g_autoptr(GError) err = NULL;
     int ret;
 
-    if (!multiboot_probe(m->kernel, m->kernel_len)) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "kernel '%s' is not a Multiboot image (no Multiboot header in its "
-                    "first 8 KiB)", ms->kernel);
-        return -EINVAL;
+    switch (m->kind) {
+    case KERNEL_MULTIBOOT:
+        mods = g_new0(struct multiboot_module, m->modules->len + 1);
+        for (guint i = 0; i < m->modules->len; i++)
+            mods[i] = *(struct multiboot_module *)g_ptr_array_index(m->modules, i);
+        ret = multiboot_load(ms->mem, m->below_4g, m->above_4g, m->kernel, m->kernel_len,
+                             ms->append, mods, (int)m->modules->len, &m->boot, &err);
+        if (ret == 0)
+            ret = x86_write_boot_tables(ms->mem, false);
+        break;
+    case KERNEL_BZIMAGE:
+        ret = linux_bzimage_load(ms->mem, &ram, m->kernel, m->kernel_len, ms->append,
+                                 m->initrd, m->initrd_len, &m->boot, &err);
+        break;
+    default:
+        ret = pvh_load(ms->mem, &ram, m->kernel, m->kernel_len, ms->append,
+                       m->initrd, m->initrd_len, &m->boot, &err);
+        break;
     }
-    mods = g_new0(struct multiboot_module, m->modules->len + 1);
-    for (guint i = 0; i < m->modules->len; i++)
-        mods[i] = *(struct multiboot_module *)g_ptr_array_index(m->modules, i);
-    ret = multiboot_load(ms->mem, m->below_4g, m->above_4g, m->kernel, m->kernel_len,
-                         ms->append, mods, (int)m->modules->len, &m->boot, &err);
+    if (ret == 0)
+        ret = x86_write_mptable(ms->mem, ms->smp);
     if (ret < 0)
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "kernel '%s': %s",
-                    ms->kernel, err->message);
+                    ms->kernel, err ? err->message : "guest RAM too small for the MP table");
     return ret;
 }
 
@@ -234,7 +277,8 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
     m->uart = serial_create(ms->io, SERIAL_BASE, irq, m->serial_chr, errp);
     if (!m->uart)
         return -EINVAL;
-    if (debug_exit_create(ms->io, DEBUG_EXIT_BASE, 4, errp) < 0)
+    if (debug_exit_create(ms->io, DEBUG_EXIT_BASE, 4, errp) < 0 ||
+        reset_port_create(ms->io, RESET_PORT, errp) < 0)
         return -EINVAL;
     for (guint i = 0; i < ms->devices->len; i++) {
         struct device_opts *d = g_ptr_array_index(ms->devices, i);
@@ -275,7 +319,7 @@ static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)
         if (ret < 0)
             return ret;
     }
-    ret = x86_cpu_set_protected_mode(ms->cpus[0], &m->boot);
+    ret = x86_cpu_set_boot_regs(ms->cpus[0], &m->boot);
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                     "cannot set the boot vCPU's registers: %s", strerror(-ret));
@@ -333,7 +377,7 @@ static int microvm_reset(MachineState *ms)
     }
     for (int i = 1; i < ms->smp; i++)
         x86_cpu_set_ap_wait(ms->cpus[i]);
-    return x86_cpu_set_protected_mode(ms->cpus[0], &m->boot);
+    return x86_cpu_set_boot_regs(ms->cpus[0], &m->boot);
 }
 
 const MachineClass microvm_machine = {

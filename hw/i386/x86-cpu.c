@@ -97,42 +97,56 @@ int x86_cpu_setup_cpuid(CPUState *cpu, int nr_cpus, GError **errp)
     return ret;
 }
 
-static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code64)
 {
     *s = (struct kvm_segment){
         .base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+        .present = 1, .dpl = 0, .db = code64 ? 0 : 1, .s = 1, .l = code64, .g = 1,
     };
 }
 
-int x86_cpu_set_protected_mode(CPUState *cpu, const struct x86_boot_state *b)
+#define CR0_PE (1ULL << 0)
+#define CR0_ET (1ULL << 4)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+
+int x86_cpu_set_boot_regs(CPUState *cpu, const struct x86_boot_state *b)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs = { 0 };
 
     if (ioctl(cpu->fd, KVM_GET_SREGS, &sregs) < 0)
         return -errno;
-    /* selectors as a GDT would have them: code 0x10, data 0x18 */
-    flat_segment(&sregs.cs, 0x10, 0xb);     /* execute/read, accessed */
-    flat_segment(&sregs.ds, 0x18, 0x3);     /* read/write, accessed */
+    /* the selectors of the boot GDT written by x86_write_boot_tables() */
+    flat_segment(&sregs.cs, 0x10, 0xb, b->long_mode);   /* execute/read, accessed */
+    flat_segment(&sregs.ds, 0x18, 0x3, false);          /* read/write, accessed */
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
     /* a valid TR and LDTR: VM entry checks them even if the guest never does */
     sregs.tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
     sregs.ldt = (struct kvm_segment){ .limit = 0xffff, .type = 0x2, .present = 1 };
-    sregs.gdt.base = 0;
-    sregs.gdt.limit = 0xffff;
+    sregs.gdt.base = X86_BOOT_GDT;
+    sregs.gdt.limit = 4 * 8 - 1;
     sregs.idt.base = 0;
     sregs.idt.limit = 0;
-    sregs.cr0 = 0x11;       /* PE | ET */
+    sregs.cr0 = CR0_PE | CR0_ET;
     sregs.cr3 = 0;
     sregs.cr4 = 0;
     sregs.efer = 0;
+    if (b->long_mode) {
+        sregs.cr0 |= CR0_PG;
+        sregs.cr3 = X86_BOOT_PML4;
+        sregs.cr4 = CR4_PAE;
+        sregs.efer = EFER_LME | EFER_LMA;
+    }
     if (ioctl(cpu->fd, KVM_SET_SREGS, &sregs) < 0)
         return -errno;
     regs.rflags = 0x2;
     regs.rip = b->entry;
     regs.rax = b->eax;
     regs.rbx = b->ebx;
+    regs.rsi = b->rsi;
     if (ioctl(cpu->fd, KVM_SET_REGS, &regs) < 0)
         return -errno;
     return 0;

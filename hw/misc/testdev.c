@@ -20,6 +20,7 @@
 #define PIO_BENCH    0xe020
 #define MMIO_BASE    0xfe900000ULL
 #define MMIO_SIZE    0x1000
+#define COALESCED_BASE 0xfe901000ULL
 
 #define CONSTANT     0x0123456789abcdefULL
 
@@ -41,6 +42,7 @@ struct testdev {
     int efd[NR_DOORBELLS];
     uint64_t count[NR_DOORBELLS];
     uint64_t slow;
+    uint64_t coalesced_count, coalesced_sum;
     uint64_t sync_gpa, sync_pages, sync_buf;
     int64_t result;
     uint64_t dirty_count;
@@ -262,12 +264,51 @@ static const MemoryRegionOps bench_ops = {
     .read = bench_read, .write = bench_write, .valid_sizes = ACCESS_ANY,
 };
 
+/*
+ * The coalesced window: KVM queues writes to it in the shared ring instead
+ * of exiting; the run loop must apply them before it dispatches any later
+ * exit, so a read here always sees every earlier write.
+ */
+static uint64_t coalesced_read(void *opaque, uint64_t off, unsigned size)
+{
+    struct testdev *t = opaque;
+    uint64_t v = 0;
+
+    pthread_mutex_lock(&t->lock);
+    if (off == 0x8 && size == 8)
+        v = t->coalesced_count;
+    else if (off == 0x10 && size == 8)
+        v = t->coalesced_sum;
+    pthread_mutex_unlock(&t->lock);
+    return v;
+}
+
+static void coalesced_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    struct testdev *t = opaque;
+
+    pthread_mutex_lock(&t->lock);
+    if (off == 0) {
+        t->coalesced_count++;
+        t->coalesced_sum += val;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+static const MemoryRegionOps coalesced_ops = {
+    .read = coalesced_read, .write = coalesced_write,
+    .valid_sizes = ACCESS_4 | ACCESS_8,
+};
+
 static int map(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
-               const MemoryRegionOps *ops, void *opaque, MemoryRegion **out,
-               GError **errp)
+               const MemoryRegionOps *ops, void *opaque, bool coalesced,
+               MemoryRegion **out, GError **errp)
 {
     MemoryRegion *mr = memory_region_new_io(name, size, ops, opaque);
-    int ret = memory_region_map(as, mr, base, 0);
+    int ret;
+
+    mr->coalesced = coalesced;
+    ret = memory_region_map(as, mr, base, 0);
 
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -282,7 +323,7 @@ static int map(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
 struct testdev *testdev_create(AddressSpace *mem, AddressSpace *io, GError **errp)
 {
     struct testdev *t = g_new0(struct testdev, 1);
-    MemoryRegion *pio, *mmio, *bench;
+    MemoryRegion *pio, *mmio, *bench, *coalesced;
     static const struct {
         bool pio;
         uint64_t off;
@@ -298,9 +339,11 @@ struct testdev *testdev_create(AddressSpace *mem, AddressSpace *io, GError **err
 
     pthread_mutex_init(&t->lock, NULL);
     t->mem = mem;
-    if (map(io, "testdev-pio", PIO_BASE, PIO_SIZE, &pio_ops, t, &pio, errp) < 0 ||
-        map(mem, "testdev-mmio", MMIO_BASE, MMIO_SIZE, &mmio_ops, t, &mmio, errp) < 0 ||
-        map(io, "testdev-bench", PIO_BENCH, 4, &bench_ops, t, &bench, errp) < 0)
+    if (map(io, "testdev-pio", PIO_BASE, PIO_SIZE, &pio_ops, t, false, &pio, errp) < 0 ||
+        map(mem, "testdev-mmio", MMIO_BASE, MMIO_SIZE, &mmio_ops, t, false, &mmio, errp) < 0 ||
+        map(io, "testdev-bench", PIO_BENCH, 4, &bench_ops, t, false, &bench, errp) < 0 ||
+        map(mem, "testdev-coalesced", COALESCED_BASE, 0x1000, &coalesced_ops, t, true,
+            &coalesced, errp) < 0)
         return NULL;
     for (int i = 0; i < NR_DOORBELLS; i++) {
         int ret;

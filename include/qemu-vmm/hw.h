@@ -19,6 +19,9 @@ void serial_reset(struct serial *s);
 /* isa-debug-exit: a write of v ends qemu-vmm with exit code (v << 1) | 1. */
 int debug_exit_create(AddressSpace *io, uint64_t base, unsigned int size, GError **errp);
 
+/* The i8042 command port, for the reset command only. */
+int reset_port_create(AddressSpace *io, uint64_t base, GError **errp);
+
 struct testdev;
 /* vmm-testdev (docs/testdev.md); mem is the RAM address space for dirty tests */
 struct testdev *testdev_create(AddressSpace *mem, AddressSpace *io, GError **errp);

@@ -77,6 +77,12 @@ def case_ioeventfd():
     expect_guest_pass(["-kernel", guest("ioeventfd"), "-device", "vmm-testdev"])
 
 
+def case_coalesced():
+    rc, out, err = run(["-kernel", guest("coalesced"), "-device", "vmm-testdev"])
+    check(rc == 1 and "PASS" in out, f"exit code {rc}", out, err)
+    check("not be coalesced" not in err, "the coalesced zone was not registered", out, err)
+
+
 def case_dirty():
     out, _ = expect_guest_pass(["-m", "256M", "-kernel", guest("dirty"),
                                 "-device", "vmm-testdev", "-append", "mib=64"])
@@ -144,7 +150,7 @@ def case_err_garbage_kernel():
     with tempfile.NamedTemporaryFile() as f:
         f.write(os.urandom(64 * 1024))
         f.flush()
-        expect_config_error(["-kernel", f.name], r"not a Multiboot image")
+        expect_config_error(["-kernel", f.name], r"not a Linux bzImage, a PVH ELF or a Multiboot image")
 
 
 def case_err_truncated_elf():
