@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 
+#include "qemu-vmm/expect.h"
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
@@ -28,7 +29,7 @@
 enum opt_id {
     OPT_MACHINE, OPT_M, OPT_SMP, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ACCEL,
     OPT_CPU, OPT_DEVICE, OPT_SERIAL, OPT_NOGRAPHIC, OPT_DISPLAY, OPT_NO_REBOOT,
-    OPT_NAME, OPT_D, OPT_LOGFILE, OPT_HELP, OPT_VERSION,
+    OPT_NAME, OPT_D, OPT_LOGFILE, OPT_HELP, OPT_VERSION, OPT_EXPECT, OPT_EXPECT_TIMEOUT,
 };
 
 static const struct option_def {
@@ -54,6 +55,9 @@ static const struct option_def {
     { "name", OPT_NAME, "NAME", "a name for the VM" },
     { "d", OPT_D, "ITEM[,ITEM...]", "enable debug log categories (-d help lists them)" },
     { "D", OPT_LOGFILE, "FILE", "write the debug log to FILE" },
+    { "expect", OPT_EXPECT, "REGEX", "exit with 0 when a serial console line matches REGEX" },
+    { "expect-timeout", OPT_EXPECT_TIMEOUT, "SECONDS",
+      "exit with 4 if --expect has not matched by then (a guest panic exits with 6)" },
     { "help", OPT_HELP, NULL, "print this help and exit" },
     { "h", OPT_HELP, NULL, "same as -help" },
     { "version", OPT_VERSION, NULL, "print the version and exit" },
@@ -68,6 +72,8 @@ struct config {
     const char *append;
     const char *serial;
     const char *name;
+    const char *expect;
+    unsigned int expect_timeout;
     bool no_reboot;
     GPtrArray *devices;     /* const char * */
 };
@@ -129,6 +135,17 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_SERIAL: cfg->serial = val; break;
         case OPT_NAME: cfg->name = val; break;
         case OPT_NO_REBOOT: cfg->no_reboot = true; break;
+        case OPT_EXPECT: cfg->expect = val; break;
+        case OPT_EXPECT_TIMEOUT: {
+            uint64_t t;
+
+            if (parse_uint(val, &t) < 0 || t == 0 || t > 86400 * 365) {
+                error_report("--expect-timeout %s: expected a number of seconds", val);
+                return EXIT_CONFIG_ERROR;
+            }
+            cfg->expect_timeout = (unsigned int)t;
+            break;
+        }
         case OPT_NOGRAPHIC: break;
         case OPT_DEVICE: g_ptr_array_add(cfg->devices, (gpointer)val); break;
         case OPT_ACCEL:
@@ -372,6 +389,10 @@ int main(int argc, char **argv)
     ms.append = g_strdup(cfg.append ? cfg.append : "");
     ms.serial = g_strdup(cfg.serial ? cfg.serial : "stdio");
     ms.no_reboot = cfg.no_reboot;
+    if (expect_init(cfg.expect, cfg.expect_timeout, &err) < 0) {
+        error_report("--expect %s: %s", cfg.expect, err->message);
+        return EXIT_CONFIG_ERROR;
+    }
     vm_set_no_reboot(cfg.no_reboot);
 
     if (ms.mc->init(&ms, &err) < 0) {

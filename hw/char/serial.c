@@ -88,6 +88,30 @@ static void rx_push(struct serial *s, uint8_t b)
     }
 }
 
+/* Move pending input from the backend into the FIFO while it has room. */
+static void rx_fill(struct serial *s)
+{
+    uint8_t buf[RX_FIFO];
+    size_t n;
+
+    if (s->mcr & MCR_LOOP)
+        return;     /* in loopback the line is disconnected */
+    n = chardev_read(s->chr, buf, RX_FIFO - s->rx_count);
+    for (size_t i = 0; i < n; i++)
+        rx_push(s, buf[i]);
+}
+
+/* The backend has input (main thread). */
+static void serial_input(void *opaque)
+{
+    struct serial *s = opaque;
+
+    pthread_mutex_lock(&s->lock);
+    rx_fill(s);
+    update_irq(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static uint64_t serial_read(void *opaque, uint64_t offset, unsigned size)
 {
     struct serial *s = opaque;
@@ -103,6 +127,7 @@ static uint64_t serial_read(void *opaque, uint64_t offset, unsigned size)
             v = s->rx[s->rx_head];
             s->rx_head = (s->rx_head + 1) % RX_FIFO;
             s->rx_count--;
+            rx_fill(s);
         }
         break;
     case REG_IER:
@@ -214,6 +239,8 @@ struct serial *serial_create(AddressSpace *as, uint64_t base, struct irq_line ir
     s->irq = irq;
     s->chr = chr;
     s->dll = 0x0c;
+    if (chr)
+        chardev_set_input_handler(chr, serial_input, s);
     s->mr = memory_region_new_io("serial", 8, &serial_ops, s);
     ret = memory_region_map(as, s->mr, base, 0);
     if (ret < 0) {

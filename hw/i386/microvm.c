@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "qemu-vmm/expect.h"
 #include "qemu-vmm/hw.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
@@ -274,6 +275,7 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
     m->serial_chr = chardev_open(ms->serial, errp);
     if (!m->serial_chr)
         return -EINVAL;
+    chardev_set_tap(m->serial_chr, expect_feed);
     m->uart = serial_create(ms->io, SERIAL_BASE, irq, m->serial_chr, errp);
     if (!m->uart)
         return -EINVAL;

@@ -13,6 +13,8 @@ enum {
     EXIT_OK = 0,
     EXIT_CONFIG_ERROR = 1,      /* bad command line, image, missing KVM */
     EXIT_VM_ERROR = 2,          /* the vCPU could not go on (internal error...) */
+    EXIT_EXPECT_TIMEOUT = 4,    /* --expect did not match in time */
+    EXIT_GUEST_PANIC = 6,       /* the guest panicked (while --expect was waiting) */
 };
 
 enum shutdown_cause {

@@ -135,6 +135,60 @@ def case_internal_error():
     check(re.search(r"RIP=0*fe80000", err) is not None, "no register dump with RIP", out, err)
 
 
+def print_then_spin_image(msg):
+    """32-bit code: print msg on the UART, then spin forever (jmp $)."""
+    import struct
+    code_at = 0x100000 + 32
+    msg_at = code_at + 19
+    code = (b"\xbe" + struct.pack("<I", msg_at) +  # mov $msg, %esi
+            b"\x66\xba\xf8\x03"                 # mov $0x3f8, %dx
+            b"\xac"                               # 1: lodsb
+            b"\x84\xc0"                           # test %al, %al
+            b"\x74\x03"                           # jz 2f
+            b"\xee"                               # out %al, (%dx)
+            b"\xeb\xf8"                           # jmp 1b
+            b"\xeb\xfe")                          # 2: jmp 2b
+    return kludge_image(code + msg.encode() + b"\0")
+
+
+def run_image(image, args, timeout=30):
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(image)
+        f.flush()
+        return run(["-kernel", f.name] + args, timeout=timeout)
+
+
+def case_expect_match():
+    rc, out, err = run(["-kernel", guest("dirty"), "-device", "vmm-testdev",
+                        "--expect", r"round [2] took", "--expect-timeout", "60"])
+    check(rc == 0, f"exit code {rc}, expected 0 on a match", out, err)
+    check("round 3" not in out, "qemu-vmm went on after the match", out, err)
+
+
+def case_expect_timeout():
+    import time
+    t0 = time.monotonic()
+    rc, out, err = run_image(print_then_spin_image("booting\n"),
+                             ["--expect", "login:", "--expect-timeout", "1"])
+    took = time.monotonic() - t0
+    check(rc == 4, f"exit code {rc}, expected 4 (timeout)", out, err)
+    check("no match" in err, "no timeout message", out, err)
+    check(took < 10, f"took {took:.1f} s for a 1 s timeout", out, err)
+
+
+def case_expect_panic():
+    rc, out, err = run_image(print_then_spin_image(
+        "[    1.0] Kernel panic - not syncing: VFS: Unable to mount root fs\n"),
+        ["--expect", "login:", "--expect-timeout", "60"])
+    check(rc == 6, f"exit code {rc}, expected 6 (guest panic)", out, err)
+    check("panicked" in err, "no panic message", out, err)
+
+
+def case_err_expect_regex():
+    expect_config_error(["-kernel", guest("hello"), "--expect", "(unclosed"],
+                        r"--expect \(unclosed: .*regular expression")
+
+
 # ---- bad input ----
 
 def case_err_no_kernel_file():
