@@ -377,8 +377,14 @@ static int microvm_reset(MachineState *ms)
         error_report("reset: %s", err->message);
         return -EINVAL;
     }
-    for (int i = 1; i < ms->smp; i++)
-        x86_cpu_set_ap_wait(ms->cpus[i]);
+    for (int i = 0; i < ms->smp; i++) {
+        int ret = x86_cpu_reset(ms->cpus[i]);
+
+        if (ret < 0) {
+            error_report("reset: vCPU %d: %s", i, strerror(-ret));
+            return ret;
+        }
+    }
     return x86_cpu_set_boot_regs(ms->cpus[0], &m->boot);
 }
 

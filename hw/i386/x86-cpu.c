@@ -152,11 +152,74 @@ int x86_cpu_set_boot_regs(CPUState *cpu, const struct x86_boot_state *b)
     return 0;
 }
 
-int x86_cpu_set_ap_wait(CPUState *cpu)
-{
-    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
+#define MSR_IA32_APICBASE        0x1b
+#define MSR_IA32_APICBASE_BSP    (1ULL << 8)
+#define MSR_IA32_APICBASE_ENABLE (1ULL << 11)
+#define MSR_KVM_WALL_CLOCK_NEW   0x4b564d00
+#define MSR_KVM_SYSTEM_TIME_NEW  0x4b564d01
+#define MSR_KVM_ASYNC_PF_EN      0x4b564d02
+#define MSR_KVM_STEAL_TIME       0x4b564d03
+#define MSR_KVM_PV_EOI_EN        0x4b564d04
+#define MSR_IA32_TSC             0x10
+#define LAPIC_ID                 0x20
+#define LAPIC_LVT_FIRST          0x320
+#define LAPIC_LVT_LAST           0x370
+#define LAPIC_SVR                0xf0
+#define LAPIC_DFR                0xe0
+#define LVT_MASKED               (1u << 16)
 
-    return ioctl(cpu->fd, KVM_SET_MP_STATE, &mp) < 0 ? -errno : 0;
+/*
+ * Power-on state, as far as a guest can tell: a rebooted Linux must not
+ * find its predecessor's kvmclock page still being written, an armed LAPIC
+ * timer, or pending events.
+ */
+int x86_cpu_reset(CPUState *cpu)
+{
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e[8];
+    } msrs = { 0 };
+    static const uint32_t zeroed[] = {
+        MSR_KVM_WALL_CLOCK_NEW, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_ASYNC_PF_EN,
+        MSR_KVM_STEAL_TIME, MSR_KVM_PV_EOI_EN, MSR_IA32_TSC,
+    };
+    struct kvm_lapic_state lapic = { 0 };
+    struct kvm_vcpu_events events = { 0 };
+    struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+    struct kvm_mp_state mp = {
+        .mp_state = cpu->index == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED,
+    };
+    uint32_t v;
+    unsigned int n = 0;
+
+    msrs.e[n++] = (struct kvm_msr_entry){
+        .index = MSR_IA32_APICBASE,
+        .data = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
+                (cpu->index == 0 ? MSR_IA32_APICBASE_BSP : 0),
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(zeroed); i++)
+        msrs.e[n++] = (struct kvm_msr_entry){ .index = zeroed[i] };
+    msrs.hdr.nmsrs = n;
+    /* KVM_SET_MSRS returns how many it set; an unknown one stops it early */
+    if (ioctl(cpu->fd, KVM_SET_MSRS, &msrs) < 1)
+        vmm_log(LOG_KVM, "vCPU %d: resetting MSRs failed", cpu->index);
+
+    /* the LAPIC after INIT: every LVT masked, software-disabled, flat DFR */
+    v = (uint32_t)cpu->index << 24;
+    memcpy(lapic.regs + LAPIC_ID, &v, 4);
+    v = 0xffffffff;
+    memcpy(lapic.regs + LAPIC_DFR, &v, 4);
+    v = 0xff;
+    memcpy(lapic.regs + LAPIC_SVR, &v, 4);
+    v = LVT_MASKED;
+    for (unsigned int r = LAPIC_LVT_FIRST; r <= LAPIC_LVT_LAST; r += 0x10)
+        memcpy(lapic.regs + r, &v, 4);
+    if (ioctl(cpu->fd, KVM_SET_LAPIC, &lapic) < 0 ||
+        ioctl(cpu->fd, KVM_SET_VCPU_EVENTS, &events) < 0 ||
+        ioctl(cpu->fd, KVM_SET_FPU, &fpu) < 0 ||
+        ioctl(cpu->fd, KVM_SET_MP_STATE, &mp) < 0)
+        return -errno;
+    return 0;
 }
 
 static void dump_segment(const char *name, const struct kvm_segment *s)

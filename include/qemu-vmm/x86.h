@@ -46,8 +46,8 @@ int x86_cpu_setup_cpuid(CPUState *cpu, int nr_cpus, GError **errp);
  * Linux boot protocol requires, with the GDT at X86_BOOT_GDT.
  */
 int x86_cpu_set_boot_regs(CPUState *cpu, const struct x86_boot_state *b);
-/* A vCPU other than the boot CPU waits for INIT/SIPI from the BSP. */
-int x86_cpu_set_ap_wait(CPUState *cpu);
+/* Power-on state (MSRs, LAPIC, FPU, events); vCPUs but 0 wait for INIT/SIPI. */
+int x86_cpu_reset(CPUState *cpu);
 
 /*
  * Load a Multiboot v1 kernel (ELF32, ELF64 or a.out kludge) from image, with

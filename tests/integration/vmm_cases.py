@@ -158,6 +158,43 @@ def run_image(image, args, timeout=30):
         return run(["-kernel", f.name] + args, timeout=timeout)
 
 
+def reboot_counter_image():
+    """Counts boots in RAM the loader does not touch (16 MiB); prints the
+    count; resets through the i8042 port until the third boot, then passes
+    through debug-exit."""
+    return kludge_image(
+        b"\xa1\x00\x00\x00\x01"   # mov 0x1000000, %eax
+        b"\x40"                   # inc %eax
+        b"\xa3\x00\x00\x00\x01"   # mov %eax, 0x1000000
+        b"\x04\x30"               # add $'0', %al
+        b"\x66\xba\xf8\x03"       # mov $0x3f8, %dx
+        b"\xee"                   # out %al, (%dx)
+        b"\xb0\x0a"               # mov $'\\n', %al
+        b"\xee"                   # out %al, (%dx)
+        b"\xa1\x00\x00\x00\x01"   # mov 0x1000000, %eax
+        b"\x83\xf8\x03"           # cmp $3, %eax
+        b"\x74\x06"               # je done
+        b"\xb0\xfe"               # mov $0xfe, %al
+        b"\xe6\x64"               # out %al, $0x64   (i8042 reset)
+        b"\xeb\xfe"               # jmp .
+        b"\x31\xc0"               # done: xor %eax, %eax
+        b"\xe7\xf4"               # out %eax, $0xf4  (debug-exit 0)
+        b"\xeb\xfe")              # jmp .
+
+
+def case_reset_reboots():
+    # without -no-reboot a reset boots the guest again, as QEMU does
+    rc, out, err = run_image(reboot_counter_image(), [])
+    check(rc == 1, f"exit code {rc}, expected 1", out, err)
+    check(out == "1\n2\n3\n", "the guest did not boot three times", out, err)
+
+
+def case_reset_no_reboot():
+    rc, out, err = run_image(reboot_counter_image(), ["-no-reboot"])
+    check(rc == 0, f"exit code {rc}, expected 0 with -no-reboot", out, err)
+    check(out == "1\n", "the guest ran on after its reset", out, err)
+
+
 def case_expect_match():
     rc, out, err = run(["-kernel", guest("dirty"), "-device", "vmm-testdev",
                         "--expect", r"round [2] took", "--expect-timeout", "60"])
