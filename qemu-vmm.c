@@ -18,6 +18,7 @@
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
+#include "qemu-vmm/monitor.h"
 #include "qemu-vmm/options.h"
 #include "qemu-vmm/runstate.h"
 
@@ -30,6 +31,8 @@ enum opt_id {
     OPT_MACHINE, OPT_M, OPT_SMP, OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ACCEL,
     OPT_CPU, OPT_DEVICE, OPT_SERIAL, OPT_NOGRAPHIC, OPT_DISPLAY, OPT_NO_REBOOT,
     OPT_NAME, OPT_D, OPT_LOGFILE, OPT_HELP, OPT_VERSION, OPT_EXPECT, OPT_EXPECT_TIMEOUT,
+    OPT_QMP, OPT_S, OPT_PIDFILE, OPT_DAEMONIZE, OPT_INCOMING, OPT_DRIVE, OPT_NETDEV,
+    OPT_CHARDEV,
 };
 
 static const struct option_def {
@@ -48,6 +51,16 @@ static const struct option_def {
     { "accel", OPT_ACCEL, "kvm", "accelerator (only kvm)" },
     { "cpu", OPT_CPU, "host", "vCPU model (only host)" },
     { "device", OPT_DEVICE, "DRIVER[,PROP=VALUE...]", "add a device (-device help lists them)" },
+    { "drive", OPT_DRIVE, "file=PATH,if=virtio|none[,id=ID,format=raw,readonly=on]",
+      "a disk image" },
+    { "netdev", OPT_NETDEV, "tap,id=ID,ifname=NAME,script=no", "a network backend" },
+    { "chardev", OPT_CHARDEV, "stdio|socket,id=ID[,...]", "a character backend" },
+    { "qmp", OPT_QMP, "unix:PATH|tcp:HOST:PORT,server=on,wait=off", "a QMP monitor" },
+    { "S", OPT_S, NULL, "do not start the vCPUs (QMP cont starts them)" },
+    { "incoming", OPT_INCOMING, "tcp:HOST:PORT|unix:PATH|file:PATH|defer",
+      "wait for an incoming migration" },
+    { "pidfile", OPT_PIDFILE, "FILE", "write the process id to FILE" },
+    { "daemonize", OPT_DAEMONIZE, NULL, "detach once the VM is set up" },
     { "serial", OPT_SERIAL, "stdio|none|file:PATH", "where the UART goes (default stdio)" },
     { "nographic", OPT_NOGRAPHIC, NULL, "no display; serial on stdio (the default anyway)" },
     { "display", OPT_DISPLAY, "none", "display backend (only none)" },
@@ -75,7 +88,12 @@ struct config {
     const char *expect;
     unsigned int expect_timeout;
     bool no_reboot;
+    bool start_paused;
+    bool daemonize;
+    const char *pidfile;
+    const char *incoming;
     GPtrArray *devices;     /* const char * */
+    GPtrArray *drives, *netdevs, *chardevs, *qmp;
 };
 
 static void usage(FILE *out)
@@ -148,6 +166,14 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         }
         case OPT_NOGRAPHIC: break;
         case OPT_DEVICE: g_ptr_array_add(cfg->devices, (gpointer)val); break;
+        case OPT_DRIVE: g_ptr_array_add(cfg->drives, (gpointer)val); break;
+        case OPT_NETDEV: g_ptr_array_add(cfg->netdevs, (gpointer)val); break;
+        case OPT_CHARDEV: g_ptr_array_add(cfg->chardevs, (gpointer)val); break;
+        case OPT_QMP: g_ptr_array_add(cfg->qmp, (gpointer)val); break;
+        case OPT_S: cfg->start_paused = true; break;
+        case OPT_PIDFILE: cfg->pidfile = val; break;
+        case OPT_DAEMONIZE: cfg->daemonize = true; break;
+        case OPT_INCOMING: cfg->incoming = val; break;
         case OPT_ACCEL:
             if (strcmp(val, "kvm") && strncmp(val, "kvm,", 4)) {
                 error_report("-accel %s: only the kvm accelerator is supported", val);
@@ -356,7 +382,9 @@ static int machine_reset_cb(void *opaque)
 
 int main(int argc, char **argv)
 {
-    struct config cfg = { .devices = g_ptr_array_new() };
+    struct config cfg = { .devices = g_ptr_array_new(), .drives = g_ptr_array_new(),
+                          .netdevs = g_ptr_array_new(), .chardevs = g_ptr_array_new(),
+                          .qmp = g_ptr_array_new() };
     MachineState ms = { .smp = 1, .ram_size = DEFAULT_RAM_MIB << 20,
                         .devices = g_ptr_array_new() };
     g_autoptr(GError) err = NULL;
@@ -389,6 +417,10 @@ int main(int argc, char **argv)
     ms.append = g_strdup(cfg.append ? cfg.append : "");
     ms.serial = g_strdup(cfg.serial ? cfg.serial : "stdio");
     ms.no_reboot = cfg.no_reboot;
+    ms.drives = cfg.drives;
+    ms.netdevs = cfg.netdevs;
+    ms.chardevs = cfg.chardevs;
+    ms.name = g_strdup(cfg.name);
     if (expect_init(cfg.expect, cfg.expect_timeout, &err) < 0) {
         error_report("--expect %s: %s", cfg.expect, err->message);
         return EXIT_CONFIG_ERROR;
@@ -399,10 +431,23 @@ int main(int argc, char **argv)
         error_report("%s", err ? err->message : "machine initialisation failed");
         return EXIT_CONFIG_ERROR;
     }
+    if (monitor_init(&ms, cfg.qmp, &err) < 0) {
+        error_report("%s", err->message);
+        return EXIT_CONFIG_ERROR;
+    }
+    if (cfg.incoming) {
+        error_report("-incoming %s: migration is not available yet", cfg.incoming);
+        return EXIT_CONFIG_ERROR;
+    }
+    if (cfg.daemonize || cfg.pidfile) {
+        error_report("%s: not available yet", cfg.daemonize ? "-daemonize" : "-pidfile");
+        return EXIT_CONFIG_ERROR;
+    }
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);
-    if (vcpus_start(ms.cpus, ms.smp) < 0)
+    runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
+    if (vcpus_start(ms.cpus, ms.smp, cfg.start_paused) < 0)
         return EXIT_VM_ERROR;
     ret = main_loop_run(machine_reset_cb, &ms);
     fflush(stdout);

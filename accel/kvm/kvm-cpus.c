@@ -319,10 +319,11 @@ static void *vcpu_thread(void *opaque)
     return NULL;
 }
 
-int vcpus_start(CPUState **cpus, int n)
+int vcpus_start(CPUState **cpus, int n, bool paused)
 {
     all_cpus = cpus;
     nr_cpus = n;
+    pause_requested = paused;
     for (int i = 0; i < n; i++) {
         sigset_t none, old;
         int ret;

@@ -20,6 +20,7 @@
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
 #include "qemu-vmm/options.h"
+#include "qemu-vmm/virtio.h"
 #include "qemu-vmm/x86.h"
 
 #define BELOW_4G_MAX        (3ULL << 30)
@@ -31,6 +32,9 @@
 #define DEBUG_EXIT_BASE     0xf4
 #define RESET_PORT          0x64    /* the i8042 command port: 0xfe resets */
 #define IOAPIC_PINS         24
+#define VIRTIO_MMIO_BASE    0xfeb00000ULL   /* as QEMU's microvm */
+#define VIRTIO_GSI_BASE     5               /* GSIs 5..23 minus the UART's 4 */
+#define VIRTIO_MAX          19
 #define PHYS_ADDR_SPACE     (1ULL << 52)
 
 struct microvm {
@@ -49,7 +53,10 @@ struct microvm {
     struct x86_boot_state boot;
 };
 
-static const char *const microvm_devices[] = { "vmm-testdev", "isa-debug-exit", NULL };
+static const char *const microvm_devices[] = {
+    "vmm-testdev", "isa-debug-exit", "virtio-blk-device", "virtio-net-device",
+    "virtio-rng-device", "virtio-serial-device", "virtconsole", NULL,
+};
 
 static int microvm_set_prop(MachineState *ms, const char *key, const char *value,
                             GError **errp)
@@ -268,6 +275,20 @@ static int load_kernel(MachineState *ms, struct microvm *m, GError **errp)
     return ret;
 }
 
+/*
+ * Linux finds virtio-mmio devices on x86 through the command line
+ * (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES), as QEMU's microvm does without ACPI.
+ */
+static void announce_virtio(void *opaque, uint64_t base, uint64_t size, unsigned int gsi)
+{
+    MachineState *ms = opaque;
+    char *old = ms->append;
+
+    ms->append = g_strdup_printf("%s%svirtio_mmio.device=%" PRIu64 "@0x%" PRIx64 ":%u",
+                                 old, *old ? " " : "", size, base, gsi);
+    g_free(old);
+}
+
 static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
 {
     struct irq_line irq = { .kvm = ms->kvm, .gsi = SERIAL_IRQ };
@@ -290,6 +311,8 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
                         "-device %s: this device takes no properties", d->driver);
             return -EINVAL;
         }
+        if (virtio_is_device_driver(d->driver))
+            continue;       /* virtio_devices_init() below */
         if (!strcmp(d->driver, "vmm-testdev")) {
             if (m->testdev) {
                 g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -302,7 +325,8 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
         }
         /* isa-debug-exit is always present at 0xf4: accepted for QEMU's spelling */
     }
-    return 0;
+    return virtio_devices_init(ms, VIRTIO_MMIO_BASE, VIRTIO_GSI_BASE, VIRTIO_MAX,
+                               announce_virtio, ms, errp);
 }
 
 static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)

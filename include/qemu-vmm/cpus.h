@@ -47,7 +47,8 @@ struct CPUState {
 
 int vcpu_create(int index, const struct vcpu_arch_ops *ops, CPUState **out);
 void vcpu_destroy(CPUState *cpu);
-int vcpus_start(CPUState **cpus, int n);
+/* Start the vCPU threads; with paused, none runs guest code before vcpus_resume_all(). */
+int vcpus_start(CPUState **cpus, int n, bool paused);
 /* Stop all vCPU threads and join them. */
 void vcpus_stop(void);
 void vcpu_kick(CPUState *cpu);

@@ -49,6 +49,11 @@ struct MachineState {
     char *serial;           /* "stdio", "none", "file:PATH" */
     bool no_reboot;
     GPtrArray *devices;     /* struct device_opts * */
+    /* as given on the command line, for the subsystems that parse them */
+    GPtrArray *drives;      /* -drive */
+    GPtrArray *netdevs;     /* -netdev */
+    GPtrArray *chardevs;    /* -chardev */
+    char *name;             /* -name */
     CPUState **cpus;
     void *priv;             /* the machine's own state */
 };

@@ -36,6 +36,39 @@ bool vm_exit_requested(void);
 /* -no-reboot: a guest reset ends qemu-vmm with exit code 0. */
 void vm_set_no_reboot(bool no_reboot);
 
+/* QEMU's run states, as query-status reports them. */
+enum run_state {
+    RUN_STATE_PRELAUNCH,        /* -S: created, never run */
+    RUN_STATE_RUNNING,
+    RUN_STATE_PAUSED,           /* stop */
+    RUN_STATE_SHUTDOWN,
+    RUN_STATE_INTERNAL_ERROR,
+    RUN_STATE_GUEST_PANICKED,
+    RUN_STATE_INMIGRATE,        /* -incoming: waiting for the stream */
+    RUN_STATE_FINISH_MIGRATE,   /* source: vCPUs stopped for the last pass */
+    RUN_STATE_POSTMIGRATE,      /* source: migration done, stays paused */
+    RUN_STATE__MAX,
+};
+
+enum run_state runstate_get(void);
+const char *runstate_name(enum run_state s);
+void runstate_set(enum run_state s);
+bool runstate_is_running(void);
+/* Pause every vCPU and enter state s (PAUSED, FINISH_MIGRATE...); emits STOP. */
+void vm_stop(enum run_state s);
+/* Resume the vCPUs and enter RUNNING; emits RESUME. */
+void vm_start(void);
+
+/*
+ * Asynchronous events (QMP's STOP, RESUME, SHUTDOWN, RESET...): data is a
+ * JSON object text or NULL.  Handlers run on the thread that emits.
+ */
+typedef void (*vm_event_handler)(const char *event, const char *json_data, void *opaque);
+void vm_add_event_handler(vm_event_handler fn, void *opaque);
+void vm_emit_event(const char *event, const char *json_data);
+/* The cause's QMP name: "guest-shutdown", "host-qmp-quit", ... */
+const char *shutdown_cause_name(enum shutdown_cause cause);
+
 /* Wakes the main loop; returns the exit code once an exit is requested. */
 int main_loop_run(int (*reset_fn)(void *opaque), void *opaque);
 

@@ -93,7 +93,7 @@ static void test_pause_resume(void)
         g_assert_cmpint(vcpu_create(i, NULL, &cpus[i]), ==, 0);
         g_assert_cmpint(setup_vcpu(cpus[i], i ? 0x2000 : 0x1000), ==, 0);
     }
-    g_assert_cmpint(vcpus_start(cpus, 2), ==, 0);
+    g_assert_cmpint(vcpus_start(cpus, 2, false), ==, 0);
     wait_progress(0, 0);
     wait_progress(1, 0);
 
