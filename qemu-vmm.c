@@ -344,6 +344,8 @@ static int apply_machine_opts(const char *opts, MachineState *ms)
         error_report("-machine %s: unknown machine type '%s' (try -machine help)", opts ? opts : "", type ? type : "");
         return EXIT_CONFIG_ERROR;
     }
+    if (ms->mc->create)
+        ms->mc->create(ms);
     if (!kv)
         return -1;
     g_hash_table_iter_init(&it, kv);

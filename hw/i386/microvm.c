@@ -17,6 +17,7 @@
 
 #include "qemu-vmm/expect.h"
 #include "qemu-vmm/hw.h"
+#include "qemu-vmm/ioapic.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
 #include "qemu-vmm/options.h"
@@ -32,12 +33,15 @@
 #define DEBUG_EXIT_BASE     0xf4
 #define RESET_PORT          0x64    /* the i8042 command port: 0xfe resets */
 #define IOAPIC_PINS         24
+#define IOAPIC_BASE         0xfec00000ULL
 #define VIRTIO_MMIO_BASE    0xfeb00000ULL   /* as QEMU's microvm */
 #define VIRTIO_GSI_BASE     5               /* GSIs 5..23 minus the UART's 4 */
 #define VIRTIO_MAX          19
 #define PHYS_ADDR_SPACE     (1ULL << 52)
 
 struct microvm {
+    bool split_irqchip;     /* IOAPIC in userspace, LAPICs in KVM, no PIC/PIT */
+    struct ioapic *ioapic;
     uint64_t below_4g, above_4g;
     uint8_t *ram;
     MemoryRegion *ram_lo, *ram_hi;
@@ -58,20 +62,26 @@ static const char *const microvm_devices[] = {
     "virtio-rng-device", "virtio-serial-device", "virtconsole", NULL,
 };
 
+/* The one machine of the process: the vCPU exit hook needs its IOAPIC. */
+static struct microvm *the_microvm;
+
 static int microvm_set_prop(MachineState *ms, const char *key, const char *value,
                             GError **errp)
 {
-    (void)ms;
+    struct microvm *m = ms->priv;
+
     if (!strcmp(key, "kernel_irqchip")) {
-        if (!strcmp(value, "on"))
+        if (!strcmp(value, "on") || !strcmp(value, "split")) {
+            m->split_irqchip = !strcmp(value, "split");
             return 0;
+        }
         if (!strcmp(value, "off")) {
             g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "kernel_irqchip=off is not supported on x86 (use on)");
+                        "kernel_irqchip=off is not supported on x86 (use on or split)");
             return -EINVAL;
         }
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "kernel_irqchip=%s: expected on", value);
+                    "kernel_irqchip=%s: expected on or split", value);
         return -EINVAL;
     }
     g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
@@ -109,16 +119,37 @@ static int setup_irqchip_routes(KVMState *s)
     return kvm_irqchip_commit_routes(s);
 }
 
-static int create_vm_devices(KVMState *s, GError **errp)
+/*
+ * kernel_irqchip=split: the LAPICs in KVM, GSIs 0-23 reserved for the
+ * userspace IOAPIC's MSI routes.  There is no in-kernel PIT then (KVM ties
+ * it to the in-kernel PIC); Linux does without it given the TSC-deadline
+ * LAPIC timer and the TSC frequency from kvmclock.
+ */
+static int create_split_irqchip(KVMState *s, GError **errp)
+{
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args[0] = IOAPIC_PINS };
+    int ret;
+
+    if (require(s, s->caps.split_irqchip, "KVM_CAP_SPLIT_IRQCHIP", errp) < 0)
+        return -ENOTSUP;
+    ret = kvm_vm_ioctl(s, KVM_ENABLE_CAP, &cap);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): %s", strerror(-ret));
+        return ret;
+    }
+    s->routing.first_virq = IOAPIC_PINS;
+    return 0;
+}
+
+static int create_vm_devices(KVMState *s, bool split, GError **errp)
 {
     struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
     uint64_t identity = IDENTITY_MAP_ADDR;
     int ret;
 
-    if (require(s, s->caps.irqchip, "KVM_CAP_IRQCHIP", errp) < 0 ||
-        require(s, s->caps.set_tss_addr, "KVM_CAP_SET_TSS_ADDR", errp) < 0 ||
-        require(s, s->caps.ext_cpuid, "KVM_CAP_EXT_CPUID", errp) < 0 ||
-        require(s, s->caps.pit2, "KVM_CAP_PIT2", errp) < 0)
+    if (require(s, s->caps.set_tss_addr, "KVM_CAP_SET_TSS_ADDR", errp) < 0 ||
+        require(s, s->caps.ext_cpuid, "KVM_CAP_EXT_CPUID", errp) < 0)
         return -ENOTSUP;
     ret = kvm_vm_ioctl(s, KVM_SET_IDENTITY_MAP_ADDR, &identity);
     if (ret == 0)
@@ -128,6 +159,11 @@ static int create_vm_devices(KVMState *s, GError **errp)
                     "KVM_SET_TSS_ADDR: %s", strerror(-ret));
         return ret;
     }
+    if (split)
+        return create_split_irqchip(s, errp);
+    if (require(s, s->caps.irqchip, "KVM_CAP_IRQCHIP", errp) < 0 ||
+        require(s, s->caps.pit2, "KVM_CAP_PIT2", errp) < 0)
+        return -ENOTSUP;
     ret = kvm_vm_ioctl(s, KVM_CREATE_IRQCHIP, NULL);
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -291,8 +327,15 @@ static void announce_virtio(void *opaque, uint64_t base, uint64_t size, unsigned
 
 static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
 {
-    struct irq_line irq = { .kvm = ms->kvm, .gsi = SERIAL_IRQ };
+    struct irq_line irq = irq_line_kvm(ms->kvm, SERIAL_IRQ);
 
+    if (m->split_irqchip) {
+        m->ioapic = ioapic_create(ms->kvm, ms->mem, IOAPIC_BASE, (unsigned int)ms->smp, errp);
+        if (!m->ioapic)
+            return -EINVAL;
+        irq.set = ioapic_set_irq;
+        irq.opaque = m->ioapic;
+    }
     m->serial_chr = chardev_open(ms->serial, errp);
     if (!m->serial_chr)
         return -EINVAL;
@@ -329,13 +372,27 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
                                announce_virtio, ms, errp);
 }
 
+/* Exits only this machine produces: the split IOAPIC's EOIs. */
+static int microvm_handle_exit(CPUState *cpu)
+{
+    if (cpu->run->exit_reason == KVM_EXIT_IOAPIC_EOI && the_microvm->ioapic) {
+        ioapic_eoi(the_microvm->ioapic, cpu->run->eoi.vector);
+        return 0;
+    }
+    return -ENOSYS;
+}
+
+static struct vcpu_arch_ops microvm_vcpu_ops;
+
 static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)
 {
     int ret;
 
+    microvm_vcpu_ops = x86_vcpu_ops;
+    microvm_vcpu_ops.handle_exit = microvm_handle_exit;
     ms->cpus = g_new0(CPUState *, ms->smp);
     for (int i = 0; i < ms->smp; i++) {
-        ret = vcpu_create(i, &x86_vcpu_ops, &ms->cpus[i]);
+        ret = vcpu_create(i, &microvm_vcpu_ops, &ms->cpus[i]);
         if (ret < 0) {
             g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                         "cannot create vCPU %d: %s", i, strerror(-ret));
@@ -356,10 +413,10 @@ static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)
 
 static int microvm_init(MachineState *ms, GError **errp)
 {
-    struct microvm *m = g_new0(struct microvm, 1);
+    struct microvm *m = ms->priv;
     int ret;
 
-    ms->priv = m;
+    the_microvm = m;
     /* read the image first: a bad -kernel fails before any KVM work */
     ret = read_kernel(ms, m, errp);
     if (ret < 0)
@@ -373,7 +430,7 @@ static int microvm_init(MachineState *ms, GError **errp)
                     ms->kvm->caps.max_vcpus);
         return -EINVAL;
     }
-    ret = create_vm_devices(ms->kvm, errp);
+    ret = create_vm_devices(ms->kvm, m->split_irqchip, errp);
     if (ret < 0)
         return ret;
     ms->mem = address_space_new("memory", PHYS_ADDR_SPACE, false);
@@ -397,6 +454,8 @@ static int microvm_reset(MachineState *ms)
     g_autoptr(GError) err = NULL;
 
     serial_reset(m->uart);
+    if (m->ioapic)
+        ioapic_reset(m->ioapic);
     if (load_kernel(ms, m, &err) < 0) {
         error_report("reset: %s", err->message);
         return -EINVAL;
@@ -412,8 +471,14 @@ static int microvm_reset(MachineState *ms)
     return x86_cpu_set_boot_regs(ms->cpus[0], &m->boot);
 }
 
+static void microvm_create(MachineState *ms)
+{
+    ms->priv = g_new0(struct microvm, 1);
+}
+
 const MachineClass microvm_machine = {
     .name = "microvm",
+    .create = microvm_create,
     .desc = "microvm (i386): no firmware, in-kernel irqchip, Multiboot kernels",
     .is_default = true,
     .set_prop = microvm_set_prop,

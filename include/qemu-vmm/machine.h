@@ -27,6 +27,8 @@ typedef struct MachineClass {
     const char *name;
     const char *desc;
     bool is_default;
+    /* allocate ms->priv, before any property is set */
+    void (*create)(MachineState *ms);
     /* a -M property (other than the type); -EINVAL with errp set if unknown */
     int (*set_prop)(MachineState *ms, const char *key, const char *value, GError **errp);
     int (*init)(MachineState *ms, GError **errp);

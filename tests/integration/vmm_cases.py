@@ -65,6 +65,17 @@ def case_hello_smp4():
     check(rc == 1 and out == "hello from guest\n", f"exit code {rc}", out, err)
 
 
+def case_split_irqchip():
+    # the userspace IOAPIC owns 0xfec00000 and the serial line
+    out, err = expect_guest_pass(["-M", "microvm,kernel_irqchip=split", "-smp", "2",
+                                  "-kernel", guest("ioeventfd"), "-device", "vmm-testdev"])
+
+
+def case_err_irqchip_off():
+    expect_config_error(["-M", "microvm,kernel_irqchip=off", "-kernel", guest("hello")],
+                        r"kernel_irqchip=off is not supported on x86")
+
+
 def case_pio():
     expect_guest_pass(["-kernel", guest("pio"), "-device", "vmm-testdev"])
 
