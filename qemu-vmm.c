@@ -18,6 +18,7 @@
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
+#include "qemu-vmm/migration.h"
 #include "qemu-vmm/monitor.h"
 #include "qemu-vmm/options.h"
 #include "qemu-vmm/runstate.h"
@@ -437,8 +438,10 @@ int main(int argc, char **argv)
         error_report("%s", err->message);
         return EXIT_CONFIG_ERROR;
     }
-    if (cfg.incoming) {
-        error_report("-incoming %s: migration is not available yet", cfg.incoming);
+    migration_init(&ms);
+    if (cfg.incoming && strcmp(cfg.incoming, "defer") &&
+        migration_incoming(cfg.incoming, &err) < 0) {
+        error_report("-incoming: %s", err->message);
         return EXIT_CONFIG_ERROR;
     }
     if (cfg.daemonize || cfg.pidfile) {
@@ -448,8 +451,12 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);
-    runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
-    if (vcpus_start(ms.cpus, ms.smp, cfg.start_paused) < 0)
+    /* an incoming VM waits for its state; -S waits for cont */
+    if (cfg.incoming)
+        runstate_set(RUN_STATE_INMIGRATE);
+    else
+        runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
+    if (vcpus_start(ms.cpus, ms.smp, cfg.start_paused || cfg.incoming) < 0)
         return EXIT_VM_ERROR;
     ret = main_loop_run(machine_reset_cb, &ms);
     fflush(stdout);

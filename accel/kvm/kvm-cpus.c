@@ -24,6 +24,11 @@ static pthread_mutex_t cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cpu_state_cond = PTHREAD_COND_INITIALIZER; /* a vCPU parked */
 static pthread_cond_t cpu_wake_cond = PTHREAD_COND_INITIALIZER;  /* resume, kick, stop */
 static bool pause_requested;
+static unsigned int throttle_pct;
+static pthread_t throttle_thread;
+static bool throttle_thread_running;
+
+#define THROTTLE_PERIOD_US 10000
 static CPUState **all_cpus;
 static int nr_cpus;
 
@@ -270,10 +275,50 @@ static int handle_exit(CPUState *cpu)
     }
 }
 
+/* Sleep the throttled share of a period, at most once per period. */
+static void throttle_vcpu(int64_t *last_sleep_us)
+{
+    unsigned int pct = __atomic_load_n(&throttle_pct, __ATOMIC_RELAXED);
+    int64_t now;
+
+    if (!pct)
+        return;
+    now = g_get_monotonic_time();
+    if (now - *last_sleep_us < THROTTLE_PERIOD_US * (100 - pct) / 100)
+        return;
+    g_usleep(THROTTLE_PERIOD_US * pct / 100);
+    *last_sleep_us = g_get_monotonic_time();
+}
+
+static void *throttle_kicker(void *opaque)
+{
+    while (__atomic_load_n(&throttle_pct, __ATOMIC_RELAXED)) {
+        for (int i = 0; i < nr_cpus; i++)
+            if (all_cpus[i]->thread_running)
+                pthread_kill(all_cpus[i]->thread, SIG_KICK);
+        g_usleep(THROTTLE_PERIOD_US);
+    }
+    return NULL;
+}
+
+void vcpus_set_throttle(unsigned int pct)
+{
+    pct = MIN(pct, 99u);
+    __atomic_store_n(&throttle_pct, pct, __ATOMIC_RELAXED);
+    if (pct && !throttle_thread_running) {
+        throttle_thread_running = pthread_create(&throttle_thread, NULL,
+                                                 throttle_kicker, NULL) == 0;
+    } else if (!pct && throttle_thread_running) {
+        pthread_join(throttle_thread, NULL);
+        throttle_thread_running = false;
+    }
+}
+
 static void *vcpu_thread(void *opaque)
 {
     CPUState *cpu = opaque;
     KVMState *s = kvm_state;
+    int64_t last_sleep_us = 0;
     char name[16];
 
     this_cpu = cpu;
@@ -290,6 +335,7 @@ static void *vcpu_thread(void *opaque)
         }
         if (vm_exit_requested())
             break;
+        throttle_vcpu(&last_sleep_us);
         __atomic_store_n(&cpu->kicked, false, __ATOMIC_RELAXED);
         if (cpu->ops && cpu->ops->pre_run)
             cpu->ops->pre_run(cpu);

@@ -5,10 +5,12 @@
  * the transmitter are always empty and the THRE interrupt follows each
  * write.  Register offsets and bits are those of the National 16550A.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "qemu-vmm/hw.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
 
 enum {
     REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
@@ -217,6 +219,63 @@ static const MemoryRegionOps serial_ops = {
     .valid_sizes = ACCESS_1,
 };
 
+static int serial_save(void *opaque, GByteArray *b)
+{
+    struct serial *s = opaque;
+    uint8_t regs[8];
+
+    pthread_mutex_lock(&s->lock);
+    regs[0] = s->ier;
+    regs[1] = s->lcr;
+    regs[2] = s->mcr;
+    regs[3] = s->scr;
+    regs[4] = s->fcr;
+    regs[5] = s->dll;
+    regs[6] = s->dlm;
+    regs[7] = s->thr_ipending;
+    put_bytes(b, regs, sizeof(regs));
+    put_u8(b, (uint8_t)s->rx_count);
+    for (unsigned int i = 0; i < s->rx_count; i++)
+        put_u8(b, s->rx[(s->rx_head + i) % RX_FIFO]);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int serial_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                       GError **errp)
+{
+    struct serial *s = opaque;
+    struct vm_reader r = { .p = buf, .len = len };
+    uint8_t regs[8], count, rx[RX_FIFO];
+
+    get_bytes(&r, regs, sizeof(regs));
+    count = get_u8(&r);
+    if (count > RX_FIFO)
+        r.error = true;
+    else
+        get_bytes(&r, rx, count);
+    if (r.error || r.pos != len) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "serial state is corrupt");
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->ier = regs[0] & 0x0f;
+    s->lcr = regs[1];
+    s->mcr = regs[2] & 0x1f;
+    s->scr = regs[3];
+    s->fcr = regs[4] & 0xc9;
+    s->dll = regs[5];
+    s->dlm = regs[6];
+    s->thr_ipending = regs[7] != 0;
+    s->rx_head = 0;
+    s->rx_count = count;
+    memcpy(s->rx, rx, count);
+    s->irq_level = -1;      /* push the line state to the irqchip again */
+    update_irq(s);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 void serial_reset(struct serial *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -241,6 +300,14 @@ struct serial *serial_create(AddressSpace *as, uint64_t base, struct irq_line ir
     s->dll = 0x0c;
     if (chr)
         chardev_set_input_handler(chr, serial_input, s);
+    {
+        struct vmstate_ops ops = {
+            .name = "serial", .instance = 0, .version = 1,
+            .save = serial_save, .load = serial_load, .opaque = s,
+        };
+
+        vmstate_register(&ops);
+    }
     s->mr = memory_region_new_io("serial", 8, &serial_ops, s);
     ret = memory_region_map(as, s->mr, base, 0);
     if (ret < 0) {

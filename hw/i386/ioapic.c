@@ -10,10 +10,12 @@
  * KVM_EXIT_IOAPIC_EOI when the guest's LAPIC EOIs, and ioapic_eoi() clears
  * Remote IRR and re-delivers a line that is still asserted.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "qemu-vmm/ioapic.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
 
 #define IOREGSEL    0x00
 #define IOWIN       0x10
@@ -226,6 +228,46 @@ void ioapic_reset(struct ioapic *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+static int ioapic_save(void *opaque, GByteArray *b)
+{
+    struct ioapic *s = opaque;
+
+    pthread_mutex_lock(&s->lock);
+    put_u32(b, s->regsel);
+    put_u32(b, s->id);
+    put_u32(b, s->irr);
+    for (unsigned int pin = 0; pin < IOAPIC_NUM_PINS; pin++)
+        put_u64(b, s->rte[pin]);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int ioapic_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                       GError **errp)
+{
+    struct ioapic *s = opaque;
+    struct vm_reader r = { .p = buf, .len = len };
+    uint64_t rte[IOAPIC_NUM_PINS];
+    uint32_t regsel = get_u32(&r), id = get_u32(&r), irr = get_u32(&r);
+
+    for (unsigned int pin = 0; pin < IOAPIC_NUM_PINS; pin++)
+        rte[pin] = get_u64(&r);
+    if (r.error || r.pos != len) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "IOAPIC state is corrupt");
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->regsel = regsel & 0xff;
+    s->id = id & 0xf;
+    s->irr = irr & ((1u << IOAPIC_NUM_PINS) - 1);
+    memcpy(s->rte, rte, sizeof(rte));
+    for (unsigned int pin = 0; pin < IOAPIC_NUM_PINS; pin++)
+        update_route(s, pin);
+    kvm_irqchip_commit_routes(s->kvm);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 struct ioapic *ioapic_create(KVMState *kvm, AddressSpace *mem, uint64_t base,
                              unsigned int id, GError **errp)
 {
@@ -236,6 +278,14 @@ struct ioapic *ioapic_create(KVMState *kvm, AddressSpace *mem, uint64_t base,
     s->kvm = kvm;
     s->id = id;
     ioapic_reset(s);
+    {
+        struct vmstate_ops ops = {
+            .name = "ioapic", .instance = 0, .version = 1,
+            .save = ioapic_save, .load = ioapic_load, .opaque = s,
+        };
+
+        vmstate_register(&ops);
+    }
     s->mr = memory_region_new_io("ioapic", 0x1000, &ioapic_ops, s);
     ret = memory_region_map(mem, s->mr, base, 0);
     if (ret < 0) {

@@ -402,6 +402,7 @@ static int setup_cpus(MachineState *ms, struct microvm *m, GError **errp)
         if (ret < 0)
             return ret;
     }
+    x86_register_vmstate(ms->cpus, ms->smp, !m->split_irqchip);
     ret = x86_cpu_set_boot_regs(ms->cpus[0], &m->boot);
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,

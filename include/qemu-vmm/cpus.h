@@ -56,6 +56,12 @@ void vcpu_kick(CPUState *cpu);
 void vcpus_pause_all(void);
 void vcpus_resume_all(void);
 bool vcpus_paused(void);
+/*
+ * Auto-converge: each vCPU sleeps pct% of every 10 ms period (0 = off).
+ * A helper thread kicks the vCPUs each period, so even a guest that never
+ * exits is held back.
+ */
+void vcpus_set_throttle(unsigned int pct);
 /* The vCPU of the calling thread, or NULL. */
 CPUState *current_vcpu(void);
 void vcpu_dump_state(CPUState *cpu);

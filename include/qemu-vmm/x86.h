@@ -46,6 +46,8 @@ int x86_cpu_setup_cpuid(CPUState *cpu, int nr_cpus, GError **errp);
  * Linux boot protocol requires, with the GDT at X86_BOOT_GDT.
  */
 int x86_cpu_set_boot_regs(CPUState *cpu, const struct x86_boot_state *b);
+/* Register the "cpu" and "kvm-vm" migration sections. */
+void x86_register_vmstate(CPUState **cpus, int n, bool full_irqchip);
 /* Power-on state (MSRs, LAPIC, FPU, events); vCPUs but 0 wait for INIT/SIPI. */
 int x86_cpu_reset(CPUState *cpu);
 

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Migration, source and destination; see include/qemu-vmm/migration.h and
+ * docs/migration-format.md.
+ *
+ * Source: a thread sends all RAM, then keeps sending what the guest
+ * dirtied until the rest would go within the downtime limit at the
+ * bandwidth measured on the last pass; then it stops the vCPUs, sends the
+ * last pages and every state section, and waits for the destination's ACK.
+ * Anything going wrong before the ACK resumes the guest here.
+ *
+ * Destination: a thread reads and checks the whole stream, keeping state
+ * sections aside until END; only then are they applied and the guest
+ * started.  Any error ends qemu-vmm with exit code 1, the guest never run.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "qemu-vmm/cpus.h"
+#include "qemu-vmm/log.h"
+#include "qemu-vmm/runstate.h"
+#include "migration/migration-internal.h"
+
+#define ACK_TIMEOUT_MS      30000
+#define NONCONVERGED_PASSES 2       /* before auto-converge raises the throttle */
+#define THROTTLE_STEP       20
+#define THROTTLE_MAX        99
+
+static MachineState *machine;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct migration_params params = {
+    .downtime_limit_ms = 300,
+    .max_bandwidth = 128ULL << 20,
+    .auto_converge = true,
+};
+static struct migration_info info;
+static int64_t start_us;
+static pthread_t thread;
+static bool thread_running;
+static volatile bool cancel_requested;
+
+static const char *const status_names[] = {
+    [MIGRATION_NONE] = "none",
+    [MIGRATION_SETUP] = "setup",
+    [MIGRATION_ACTIVE] = "active",
+    [MIGRATION_DEVICE] = "device",
+    [MIGRATION_COMPLETED] = "completed",
+    [MIGRATION_FAILED] = "failed",
+    [MIGRATION_CANCELLING] = "cancelling",
+    [MIGRATION_CANCELLED] = "cancelled",
+};
+
+const char *migration_status_name(enum migration_status s)
+{
+    return s <= MIGRATION_CANCELLED ? status_names[s] : "unknown";
+}
+
+void migration_init(MachineState *ms)
+{
+    machine = ms;
+}
+
+static void set_status(enum migration_status s)
+{
+    g_autofree char *data = g_strdup_printf("{\"status\": \"%s\"}", migration_status_name(s));
+
+    pthread_mutex_lock(&lock);
+    info.status = s;
+    pthread_mutex_unlock(&lock);
+    vm_emit_event("MIGRATION", data);
+}
+
+void migration_get_params(struct migration_params *p)
+{
+    pthread_mutex_lock(&lock);
+    *p = params;
+    pthread_mutex_unlock(&lock);
+}
+
+int migration_set_param(const char *name, uint64_t value, GError **errp)
+{
+    int ret = 0;
+
+    pthread_mutex_lock(&lock);
+    if (!strcmp(name, "downtime-limit")) {
+        if (value > 2000000)
+            ret = -EINVAL;
+        else
+            params.downtime_limit_ms = value;
+    } else if (!strcmp(name, "max-bandwidth")) {
+        if (value > (UINT64_MAX >> 1))
+            ret = -EINVAL;
+        else
+            params.max_bandwidth = value;
+    } else {
+        ret = -ENOENT;
+    }
+    pthread_mutex_unlock(&lock);
+    if (ret == -ENOENT)
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                    "unknown migration parameter '%s'", name);
+    else if (ret < 0)
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "migration parameter '%s': value out of range", name);
+    return ret;
+}
+
+int migration_set_auto_converge(bool on)
+{
+    pthread_mutex_lock(&lock);
+    params.auto_converge = on;
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+void migration_query(struct migration_info *out)
+{
+    pthread_mutex_lock(&lock);
+    *out = info;
+    if (info.status == MIGRATION_SETUP || info.status == MIGRATION_ACTIVE ||
+        info.status == MIGRATION_DEVICE || info.status == MIGRATION_CANCELLING)
+        out->total_time_ms = (uint64_t)(g_get_monotonic_time() - start_us) / 1000;
+    pthread_mutex_unlock(&lock);
+}
+
+void migration_cancel(void)
+{
+    pthread_mutex_lock(&lock);
+    if (info.status == MIGRATION_SETUP || info.status == MIGRATION_ACTIVE ||
+        info.status == MIGRATION_DEVICE) {
+        cancel_requested = true;
+        info.status = MIGRATION_CANCELLING;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* ---- source ---- */
+
+static int save_states(struct mig_stream *s, uint32_t *count)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+
+    *count = 0;
+    for (unsigned int i = 0; i < vmstate_count(); i++) {
+        const struct vmstate_ops *o = vmstate_get(i);
+        int ret;
+
+        g_byte_array_set_size(b, 0);
+        put_u16(b, (uint16_t)strlen(o->name));
+        put_bytes(b, o->name, strlen(o->name));
+        put_u32(b, o->instance);
+        put_u32(b, o->version);
+        ret = o->save(o->opaque, b);
+        if (ret < 0) {
+            error_report("migration: saving state '%s' %u failed: %s", o->name,
+                         o->instance, strerror(-ret));
+            return ret;
+        }
+        ret = stream_write_record(s, REC_STATE, b->data, b->len);
+        if (ret < 0)
+            return ret;
+        (*count)++;
+    }
+    return 0;
+}
+
+/* The destination says everything arrived and loaded. */
+static int wait_ack(struct mig_stream *s)
+{
+    struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+    uint8_t b;
+
+    for (int waited = 0; waited < ACK_TIMEOUT_MS; waited += 100) {
+        int n = poll(&pfd, 1, 100);
+
+        if (cancel_requested)
+            return -ECANCELED;
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n > 0) {
+            ssize_t r = read(s->fd, &b, 1);
+
+            return (r == 1 && b == ACK_BYTE) ? 0 : -EPIPE;
+        }
+    }
+    return -ETIMEDOUT;
+}
+
+static void update_pass(struct mig_stream *s, struct ram_state *rs, uint64_t pending,
+                        uint64_t bandwidth, uint64_t pass_us)
+{
+    pthread_mutex_lock(&lock);
+    info.transferred = s->bytes;
+    info.remaining = pending * VMM_PAGE_SIZE;
+    info.duplicate_pages = rs->zero_pages;
+    info.normal_pages = rs->normal_pages;
+    info.dirty_sync_count++;
+    info.dirty_pages_rate = pass_us ? pending * 1000000 / pass_us : 0;
+    info.expected_downtime_ms = bandwidth ? info.remaining * 1000 / bandwidth : 0;
+    info.mbps_x1000 = bandwidth * 8 / 1000;
+    pthread_mutex_unlock(&lock);
+}
+
+static int migrate_ram_and_state(struct mig_stream *s, struct ram_state *rs,
+                                 int64_t *stop_us)
+{
+    AddressSpace *as = machine->mem;
+    struct migration_params p;
+    unsigned int slow_passes = 0, throttle = 0;
+    uint32_t nstates;
+    int ret;
+
+    migration_get_params(&p);
+    s->max_bandwidth = p.max_bandwidth;
+    ret = stream_write_header(s);
+    if (ret == 0)
+        ret = ram_save_layout(rs, s);
+    if (ret < 0)
+        return ret;
+    memory_global_dirty_log_start(as);
+    ram_sync(rs, as);           /* drop what was logged before: all is sent anyway */
+    ram_mark_all(rs);
+    pthread_mutex_lock(&lock);
+    info.setup_time_ms = (uint64_t)(g_get_monotonic_time() - start_us) / 1000;
+    info.total_ram = rs->total_pages * VMM_PAGE_SIZE;
+    pthread_mutex_unlock(&lock);
+    set_status(MIGRATION_ACTIVE);
+
+    for (;;) {
+        int64_t t0 = g_get_monotonic_time();
+        uint64_t b0 = s->bytes, pending, bandwidth, pass_us;
+
+        ret = ram_save_pending(rs, s, 0);
+        if (ret == 0)
+            ret = stream_flush(s);
+        if (ret < 0)
+            return ret;
+        pass_us = (uint64_t)MAX(g_get_monotonic_time() - t0, 1);
+        bandwidth = (s->bytes - b0) * 1000000 / pass_us;
+        pending = ram_sync(rs, as);
+        update_pass(s, rs, pending, bandwidth, pass_us);
+        migration_get_params(&p);
+        s->max_bandwidth = p.max_bandwidth;
+        if (!bandwidth || pending * VMM_PAGE_SIZE * 1000 <= p.downtime_limit_ms * bandwidth)
+            break;
+        /* not converging: the guest dirties faster than half what we send */
+        if (p.auto_converge && pending * VMM_PAGE_SIZE * 1000000 / pass_us > bandwidth / 2 &&
+            ++slow_passes >= NONCONVERGED_PASSES && throttle < THROTTLE_MAX) {
+            throttle = MIN(throttle + THROTTLE_STEP, THROTTLE_MAX);
+            vcpus_set_throttle(throttle);
+            pthread_mutex_lock(&lock);
+            info.throttle_pct = throttle;
+            pthread_mutex_unlock(&lock);
+            slow_passes = 0;
+        }
+        if (cancel_requested)
+            return -ECANCELED;
+    }
+
+    *stop_us = g_get_monotonic_time();
+    vm_stop(RUN_STATE_FINISH_MIGRATE);
+    vcpus_set_throttle(0);
+    set_status(MIGRATION_DEVICE);
+    ram_sync(rs, as);
+    ret = ram_save_pending(rs, s, 0);
+    if (ret == 0)
+        ret = save_states(s, &nstates);
+    if (ret == 0) {
+        uint8_t end[4] = { (uint8_t)nstates, (uint8_t)(nstates >> 8),
+                           (uint8_t)(nstates >> 16), (uint8_t)(nstates >> 24) };
+
+        ret = stream_write_record(s, REC_END, end, sizeof(end));
+    }
+    if (ret == 0)
+        ret = stream_flush(s);
+    if (ret == 0 && s->is_socket)
+        ret = wait_ack(s);
+    else if (ret == 0)
+        ret = fsync(s->fd) < 0 && errno != EINVAL ? -errno : 0;
+    update_pass(s, rs, 0, 0, 1);
+    return ret;
+}
+
+static void *migration_thread(void *opaque)
+{
+    struct mig_stream s;
+    struct ram_state rs;
+    bool was_running = runstate_is_running();
+    int64_t stop_us = 0;
+    int ret;
+
+    stream_init(&s, (int)(intptr_t)opaque, true, &cancel_requested);
+    {
+        int type;
+        socklen_t len = sizeof(type);
+
+        s.is_socket = getsockopt(s.fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+    }
+    ram_state_init(&rs, machine->mem);
+    ret = migrate_ram_and_state(&s, &rs, &stop_us);
+    memory_global_dirty_log_stop(machine->mem);
+    vcpus_set_throttle(0);
+
+    pthread_mutex_lock(&lock);
+    info.transferred = s.bytes;
+    info.total_time_ms = (uint64_t)(g_get_monotonic_time() - start_us) / 1000;
+    info.throttle_pct = 0;
+    if (ret == 0)
+        info.downtime_ms = (uint64_t)(g_get_monotonic_time() - stop_us) / 1000;
+    else
+        snprintf(info.error, sizeof(info.error), "%s", strerror(-ret));
+    pthread_mutex_unlock(&lock);
+
+    if (ret == 0) {
+        runstate_set(RUN_STATE_POSTMIGRATE);
+        set_status(MIGRATION_COMPLETED);
+    } else {
+        /* the guest is intact here: let it go on as if nothing happened */
+        if (was_running)
+            vm_start();
+        else if (runstate_get() == RUN_STATE_FINISH_MIGRATE)
+            runstate_set(RUN_STATE_PAUSED);
+        warn_report("migration %s: %s", ret == -ECANCELED ? "cancelled" : "failed",
+                    strerror(-ret));
+        set_status(ret == -ECANCELED ? MIGRATION_CANCELLED : MIGRATION_FAILED);
+    }
+    stream_destroy(&s);
+    ram_state_destroy(&rs);
+    close(s.fd);
+    return NULL;
+}
+
+int migration_start(const char *uri, GError **errp)
+{
+    bool is_socket;
+    int fd;
+
+    pthread_mutex_lock(&lock);
+    if (info.status == MIGRATION_SETUP || info.status == MIGRATION_ACTIVE ||
+        info.status == MIGRATION_DEVICE || info.status == MIGRATION_CANCELLING) {
+        pthread_mutex_unlock(&lock);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_EXIST, "a migration is already running");
+        return -EBUSY;
+    }
+    pthread_mutex_unlock(&lock);
+    if (runstate_get() == RUN_STATE_INMIGRATE || runstate_get() == RUN_STATE_POSTMIGRATE ||
+        runstate_get() == RUN_STATE_SHUTDOWN) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "cannot migrate in state %s", runstate_name(runstate_get()));
+        return -EINVAL;
+    }
+    fd = channel_open_outgoing(uri, &is_socket, errp);
+    if (fd < 0)
+        return fd;
+    if (thread_running)
+        pthread_join(thread, NULL);
+    pthread_mutex_lock(&lock);
+    memset(&info, 0, sizeof(info));
+    info.status = MIGRATION_SETUP;
+    start_us = g_get_monotonic_time();
+    cancel_requested = false;
+    pthread_mutex_unlock(&lock);
+    vm_emit_event("MIGRATION", "{\"status\": \"setup\"}");
+    if (pthread_create(&thread, NULL, migration_thread, (void *)(intptr_t)fd)) {
+        close(fd);
+        set_status(MIGRATION_FAILED);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot start the migration thread");
+        return -EAGAIN;
+    }
+    thread_running = true;
+    return 0;
+}
+
+/* ---- destination ---- */
+
+struct pending_state {
+    const struct vmstate_ops *ops;
+    uint32_t version;
+    GByteArray *data;
+};
+
+static void free_pending(gpointer p)
+{
+    struct pending_state *ps = p;
+
+    g_byte_array_free(ps->data, TRUE);
+    g_free(ps);
+}
+
+static int take_state(const GByteArray *rec, GPtrArray *pending, GError **errp)
+{
+    struct vm_reader r = { .p = rec->data, .len = rec->len };
+    uint16_t nlen = get_u16(&r);
+    char name[64] = { 0 };
+    uint32_t instance, version;
+    struct pending_state *ps;
+
+    if (nlen >= sizeof(name))
+        r.error = true;
+    get_bytes(&r, name, MIN(nlen, (uint16_t)(sizeof(name) - 1)));
+    instance = get_u32(&r);
+    version = get_u32(&r);
+    if (r.error) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "corrupt state record header");
+        return -EINVAL;
+    }
+    ps = g_new0(struct pending_state, 1);
+    ps->ops = vmstate_find(name, instance);
+    if (!ps->ops || version != ps->ops->version) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    ps->ops ? "state section '%s' %u has version %u, this VM knows %u"
+                            : "unknown state section '%s' %u (version %u)",
+                    name, instance, version, ps->ops ? ps->ops->version : 0);
+        g_free(ps);
+        return -EINVAL;
+    }
+    ps->version = version;
+    ps->data = g_byte_array_new();
+    g_byte_array_append(ps->data, rec->data + r.pos, rec->len - (guint)r.pos);
+    g_ptr_array_add(pending, ps);
+    return 0;
+}
+
+static gboolean start_guest(gpointer data)
+{
+    vm_start();
+    return G_SOURCE_REMOVE;
+}
+
+static int load_stream(struct mig_stream *s, GError **errp)
+{
+    g_autoptr(GByteArray) rec = g_byte_array_new();
+    g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free_pending);
+    g_autoptr(GPtrArray) regions = NULL;
+    uint32_t type;
+    int ret;
+
+    ret = stream_read_header(s, errp);
+    if (ret < 0)
+        return ret;
+    ret = stream_read_record(s, &type, rec, errp);
+    if (ret < 0)
+        return ret;
+    if (type != REC_RAM_LAYOUT) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "migration stream out of order: record type %u before the RAM layout",
+                    type);
+        return -EPROTO;
+    }
+    ret = ram_load_layout(machine->mem, rec->data, rec->len, &regions, errp);
+    if (ret < 0)
+        return ret;
+    for (;;) {
+        ret = stream_read_record(s, &type, rec, errp);
+        if (ret < 0)
+            return ret;
+        if (type == REC_RAM_PAGES) {
+            ret = ram_load_pages(regions, rec->data, rec->len, errp);
+        } else if (type == REC_STATE) {
+            ret = take_state(rec, pending, errp);
+        } else if (type == REC_END) {
+            uint32_t n = rec->len == 4 ? (uint32_t)rec->data[0] | (uint32_t)rec->data[1] << 8 |
+                                         (uint32_t)rec->data[2] << 16 |
+                                         (uint32_t)rec->data[3] << 24 : UINT32_MAX;
+
+            if (n != pending->len) {
+                g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                            "migration stream ended with %u state sections, %u announced",
+                            pending->len, n);
+                return -EPROTO;
+            }
+            break;
+        } else {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "migration stream out of order: unexpected record type %u", type);
+            return -EPROTO;
+        }
+        if (ret < 0)
+            return ret;
+    }
+    for (guint i = 0; i < pending->len; i++) {
+        struct pending_state *ps = g_ptr_array_index(pending, i);
+
+        ret = ps->ops->load(ps->ops->opaque, ps->data->data, ps->data->len, ps->version, errp);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static void *incoming_thread(void *opaque)
+{
+    struct mig_stream s;
+    g_autoptr(GError) err = NULL;
+    int ret;
+
+    stream_init(&s, (int)(intptr_t)opaque, false, NULL);
+    ret = load_stream(&s, &err);
+    if (ret == 0) {
+        uint8_t ack = ACK_BYTE;
+
+        /* a file or pipe has no one to answer */
+        if (send(s.fd, &ack, 1, MSG_NOSIGNAL) < 0 && errno != ENOTSOCK)
+            warn_report("migration: could not acknowledge the stream: %s", strerror(errno));
+        g_idle_add(start_guest, NULL);
+        g_main_context_wakeup(NULL);
+    } else {
+        error_report("migration: %s; the incoming VM will not run", err->message);
+        vm_request_exit(SHUTDOWN_CAUSE_HOST_ERROR, EXIT_CONFIG_ERROR);
+    }
+    stream_destroy(&s);
+    close(s.fd);
+    return NULL;
+}
+
+static int start_incoming_thread(int fd)
+{
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, incoming_thread, (void *)(intptr_t)fd)) {
+        close(fd);
+        return -EAGAIN;
+    }
+    pthread_detach(t);
+    return 0;
+}
+
+static gboolean on_incoming_connection(gint listen_fd, GIOCondition cond, gpointer data)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+    if (fd < 0)
+        return G_SOURCE_CONTINUE;
+    close(listen_fd);   /* one stream per incoming VM */
+    if (start_incoming_thread(fd) < 0) {
+        error_report("migration: cannot start the incoming thread");
+        vm_request_exit(SHUTDOWN_CAUSE_HOST_ERROR, EXIT_CONFIG_ERROR);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+int migration_incoming(const char *uri, GError **errp)
+{
+    bool needs_accept;
+    int fd = channel_open_incoming(uri, &needs_accept, errp);
+
+    if (fd < 0)
+        return fd;
+    runstate_set(RUN_STATE_INMIGRATE);
+    if (needs_accept) {
+        g_unix_fd_add(fd, G_IO_IN, on_incoming_connection, NULL);
+        return 0;
+    }
+    return start_incoming_thread(fd);
+}
