@@ -70,6 +70,13 @@ int x86_cpu_setup_cpuid(CPUState *cpu, int nr_cpus, GError **errp)
             if (nr_cpus > 1)
                 e->edx |= 1u << 28;     /* HTT: the count above is valid */
             e->ecx |= 1u << 31;
+            /*
+             * The in-kernel LAPIC has a TSC-deadline timer, but KVM lists it
+             * only as emulated: without the bit Linux calibrates the LAPIC
+             * timer against the PIT, which fails when the host is slow.
+             */
+            if (kvm_check_extension(kvm_state, KVM_CAP_TSC_DEADLINE_TIMER))
+                e->ecx |= 1u << 24;
             break;
         case 0xb:
         case 0x1f:
