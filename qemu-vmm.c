@@ -7,9 +7,11 @@
  * error line naming it and exit code 1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib-unix.h>
@@ -383,6 +385,105 @@ static int machine_reset_cb(void *opaque)
     return ms->mc->reset ? ms->mc->reset(ms) : 0;
 }
 
+/*
+ * -daemonize: fork before the VM exists (a KVM VM belongs to the process
+ * that created it).  The parent waits on a pipe until the child is set
+ * up and exits 0 then, or with the child's exit code if set-up failed
+ * (the child's error line still reaches the terminal).  Returns the
+ * child's end of the pipe.
+ */
+static int daemonize_start(void)
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        error_report("-daemonize: pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        error_report("-daemonize: fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid > 0) {
+        int status;
+        ssize_t n;
+        char ok;
+
+        close(fds[1]);
+        do
+            n = read(fds[0], &ok, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1)
+            _exit(EXIT_OK);
+        if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status))
+            _exit(WEXITSTATUS(status));
+        _exit(EXIT_CONFIG_ERROR);
+    }
+    close(fds[0]);
+    setsid();       /* no controlling terminal: no SIGHUP when it closes */
+    return fds[1];
+}
+
+/* The child is set up: leave the terminal and let the parent exit. */
+static void daemonize_finish(int ready_fd)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    if (write(ready_fd, "1", 1) != 1) {
+        /* the parent is gone: nobody is waiting */
+    }
+    close(ready_fd);
+}
+
+static char *pidfile_path;
+static pid_t pidfile_owner;
+
+static void pidfile_remove(void)
+{
+    if (getpid() == pidfile_owner)
+        unlink(pidfile_path);
+}
+
+/* As QEMU: locked while we run (a second instance fails), removed at exit. */
+static int pidfile_write(const char *path)
+{
+    char buf[32];
+    int fd, len;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error_report("-pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (lockf(fd, F_TLOCK, 0) < 0) {
+        error_report("-pidfile %s: locked by another process: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)len) != len) {
+        error_report("-pidfile %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    /* fd stays open: the lock lasts as long as the process */
+    pidfile_path = g_strdup(path);
+    pidfile_owner = getpid();
+    atexit(pidfile_remove);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = { .devices = g_ptr_array_new(), .drives = g_ptr_array_new(),
@@ -391,6 +492,7 @@ int main(int argc, char **argv)
     MachineState ms = { .smp = 1, .ram_size = DEFAULT_RAM_MIB << 20,
                         .devices = g_ptr_array_new() };
     g_autoptr(GError) err = NULL;
+    int daemon_fd = -1;
     int ret;
 
     ret = parse_args(argc, argv, &cfg);
@@ -414,6 +516,18 @@ int main(int argc, char **argv)
     if (!cfg.kernel) {
         error_report("no -kernel given: there is no firmware to boot from (try -help)");
         return EXIT_CONFIG_ERROR;
+    }
+    if (cfg.daemonize) {
+        /* a daemon has no terminal: the serial port goes nowhere unless told */
+        if (cfg.serial && !strcmp(cfg.serial, "stdio")) {
+            error_report("-daemonize: -serial stdio needs a terminal (use none or file:PATH)");
+            return EXIT_CONFIG_ERROR;
+        }
+        if (!cfg.serial)
+            cfg.serial = "none";
+        daemon_fd = daemonize_start();
+        if (daemon_fd < 0)
+            return EXIT_CONFIG_ERROR;
     }
     ms.kernel = g_strdup(cfg.kernel);
     ms.initrd = g_strdup(cfg.initrd);
@@ -439,15 +553,16 @@ int main(int argc, char **argv)
         return EXIT_CONFIG_ERROR;
     }
     migration_init(&ms);
+    migration_qmp_register();
     if (cfg.incoming && strcmp(cfg.incoming, "defer") &&
         migration_incoming(cfg.incoming, &err) < 0) {
         error_report("-incoming: %s", err->message);
         return EXIT_CONFIG_ERROR;
     }
-    if (cfg.daemonize || cfg.pidfile) {
-        error_report("%s: not available yet", cfg.daemonize ? "-daemonize" : "-pidfile");
+    if (cfg.pidfile && pidfile_write(cfg.pidfile) < 0)
         return EXIT_CONFIG_ERROR;
-    }
+    if (cfg.daemonize)
+        daemonize_finish(daemon_fd);
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);

@@ -17,6 +17,7 @@ static bool exit_req;
 static int exit_code;
 static enum shutdown_cause exit_cause;
 static bool reset_req;
+static enum shutdown_cause reset_cause;
 static bool no_reboot;
 static enum run_state state = RUN_STATE_PRELAUNCH;
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -91,11 +92,18 @@ const char *shutdown_cause_name(enum shutdown_cause cause)
     case SHUTDOWN_CAUSE_HOST_ERROR: return "host-error";
     case SHUTDOWN_CAUSE_HOST_QMP_QUIT: return "host-qmp-quit";
     case SHUTDOWN_CAUSE_HOST_SIGNAL: return "host-signal";
+    case SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET: return "host-qmp-system-reset";
     case SHUTDOWN_CAUSE_GUEST_SHUTDOWN: return "guest-shutdown";
     case SHUTDOWN_CAUSE_GUEST_EXIT: return "guest-shutdown";
     case SHUTDOWN_CAUSE_GUEST_PANIC: return "guest-panic";
+    case SHUTDOWN_CAUSE_GUEST_RESET: return "guest-reset";
     default: return "none";
     }
+}
+
+bool shutdown_caused_by_guest(enum shutdown_cause cause)
+{
+    return cause >= SHUTDOWN_CAUSE_GUEST_SHUTDOWN;
 }
 
 void vm_stop(enum run_state s)
@@ -136,12 +144,20 @@ void vm_request_exit(enum shutdown_cause cause, int code)
 
 void vm_request_reset(void)
 {
+    vm_request_reset_cause(SHUTDOWN_CAUSE_GUEST_RESET);
+}
+
+void vm_request_reset_cause(enum shutdown_cause cause)
+{
     if (no_reboot) {
-        vm_request_exit(SHUTDOWN_CAUSE_GUEST_SHUTDOWN, EXIT_OK);
+        /* a guest reset has always ended as guest-shutdown here; QMP's keeps its cause */
+        vm_request_exit(cause == SHUTDOWN_CAUSE_GUEST_RESET ? SHUTDOWN_CAUSE_GUEST_SHUTDOWN
+                                                            : cause, EXIT_OK);
         return;
     }
     pthread_mutex_lock(&req_lock);
     reset_req = true;
+    reset_cause = cause;
     pthread_mutex_unlock(&req_lock);
     /* the vCPU that asked must not go on running the old guest */
     vcpus_pause_all();
@@ -161,10 +177,12 @@ bool vm_exit_requested(void)
 int main_loop_run(int (*reset_fn)(void *opaque), void *opaque)
 {
     for (;;) {
+        enum shutdown_cause cause;
         bool do_reset;
 
         pthread_mutex_lock(&req_lock);
         do_reset = reset_req && !exit_req;
+        cause = reset_cause;
         reset_req = false;
         if (exit_req) {
             pthread_mutex_unlock(&req_lock);
@@ -176,10 +194,23 @@ int main_loop_run(int (*reset_fn)(void *opaque), void *opaque)
             vcpus_pause_all();
             if (reset_fn(opaque) < 0)
                 vm_request_exit(SHUTDOWN_CAUSE_HOST_ERROR, EXIT_VM_ERROR);
-            vm_emit_event("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
-            /* a reset does not unpause a VM that was stopped */
+            {
+                g_autofree char *data = g_strdup_printf(
+                    "{\"guest\": %s, \"reason\": \"%s\"}",
+                    shutdown_caused_by_guest(cause) ? "true" : "false",
+                    shutdown_cause_name(cause));
+
+                vm_emit_event("RESET", data);
+            }
+            /*
+             * A reset does not unpause a VM that was stopped; as in QEMU,
+             * such a VM is then in prelaunch (query-status shows it).
+             */
             if (runstate_is_running())
                 vcpus_resume_all();
+            else if (runstate_get() != RUN_STATE_INMIGRATE &&
+                     runstate_get() != RUN_STATE_FINISH_MIGRATE)
+                runstate_set(RUN_STATE_PRELAUNCH);
             continue;
         }
         g_main_context_iteration(NULL, TRUE);
@@ -189,7 +220,7 @@ int main_loop_run(int (*reset_fn)(void *opaque), void *opaque)
     {
         g_autofree char *data = g_strdup_printf(
             "{\"guest\": %s, \"reason\": \"%s\"}",
-            exit_cause >= SHUTDOWN_CAUSE_GUEST_SHUTDOWN ? "true" : "false",
+            shutdown_caused_by_guest(exit_cause) ? "true" : "false",
             shutdown_cause_name(exit_cause));
 
         vm_emit_event("SHUTDOWN", data);

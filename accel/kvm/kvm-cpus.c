@@ -322,6 +322,7 @@ static void *vcpu_thread(void *opaque)
     char name[16];
 
     this_cpu = cpu;
+    __atomic_store_n(&cpu->tid, gettid(), __ATOMIC_RELEASE);
     snprintf(name, sizeof(name), "vcpu%d", cpu->index);
     pthread_setname_np(pthread_self(), name);
 
@@ -392,7 +393,8 @@ void vcpus_stop(void)
 {
     for (int i = 0; i < nr_cpus; i++) {
         pthread_mutex_lock(&cpu_lock);
-        all_cpus[i]->stop = true;
+        /* the vCPU loop reads it without the lock */
+        __atomic_store_n(&all_cpus[i]->stop, true, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&cpu_wake_cond);
         pthread_mutex_unlock(&cpu_lock);
         if (all_cpus[i]->thread_running && all_cpus[i] != this_cpu)

@@ -4,10 +4,14 @@
 #include "qemu-vmm/machine.h"
 
 extern const MachineClass microvm_machine;
+extern const MachineClass virt_machine;
 
 const MachineClass *const machine_classes[] = {
 #ifdef __x86_64__
     &microvm_machine,
+#endif
+#ifdef __aarch64__
+    &virt_machine,
 #endif
     NULL,
 };

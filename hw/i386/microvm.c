@@ -349,13 +349,13 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
     for (guint i = 0; i < ms->devices->len; i++) {
         struct device_opts *d = g_ptr_array_index(ms->devices, i);
 
+        if (virtio_is_device_driver(d->driver))
+            continue;       /* virtio_devices_init() below */
         if (g_hash_table_size(d->props)) {
             g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "-device %s: this device takes no properties", d->driver);
             return -EINVAL;
         }
-        if (virtio_is_device_driver(d->driver))
-            continue;       /* virtio_devices_init() below */
         if (!strcmp(d->driver, "vmm-testdev")) {
             if (m->testdev) {
                 g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

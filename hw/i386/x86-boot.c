@@ -112,6 +112,8 @@ struct mpc_intsrc {
 
 enum { MP_PROCESSOR, MP_BUS, MP_IOAPIC, MP_INTSRC, MP_LINTSRC };
 enum { MP_INT, MP_NMI, MP_SMI, MP_EXTINT };
+/* irqflag: polarity in bits 0-1 (1 = active high), trigger in bits 2-3 (3 = level) */
+#define MP_LEVEL_HIGH 0x0d
 
 #define IOAPIC_ADDR 0xfec00000u
 #define LAPIC_ADDR  0xfee00000u
@@ -135,10 +137,10 @@ int x86_write_mptable(AddressSpace *as, int nr_cpus)
     uint8_t ioapic_id = (uint8_t)nr_cpus;
     uint16_t count = 0;
 
-    /* 20 bytes a CPU, the rest fixed: 1 KiB of EBDA holds 40 CPUs */
+    /* 20 bytes a CPU, the rest fixed: 1 KiB of EBDA holds 37 CPUs */
     if (sizeof(*mpf) + sizeof(*mpc) + nr_cpus * sizeof(struct mpc_cpu) +
         sizeof(struct mpc_bus) + sizeof(struct mpc_ioapic) +
-        18 * sizeof(struct mpc_intsrc) > sizeof(buf))
+        26 * sizeof(struct mpc_intsrc) > sizeof(buf))
         return -E2BIG;
     memset(buf, 0, sizeof(buf));
     for (int i = 0; i < nr_cpus; i++, count++) {
@@ -162,11 +164,16 @@ int x86_write_mptable(AddressSpace *as, int nr_cpus)
         p += sizeof(io);
         count += 2;
     }
-    /* ISA IRQs 0-15 on IOAPIC pins, IRQ 0 (the PIT) on pin 2 */
-    for (uint8_t irq = 0; irq < 16; irq++) {
+    /*
+     * Every IOAPIC pin: IRQ 0 (the PIT) on pin 2, the UART's 4 edge as on a
+     * PC, and 5-23 level-triggered, active high: the virtio-mmio lines,
+     * which stay asserted while the device's interrupt status is set.
+     */
+    for (uint8_t irq = 0; irq < 24; irq++) {
         struct mpc_intsrc src = { .type = MP_INTSRC, .irqtype = MP_INT, .srcbus = 0,
                                   .srcbusirq = irq, .dstapic = ioapic_id,
-                                  .dstirq = irq == 0 ? 2 : irq };
+                                  .dstirq = irq == 0 ? 2 : irq,
+                                  .irqflag = irq >= 5 ? MP_LEVEL_HIGH : 0 };
 
         if (irq == 2)
             continue;

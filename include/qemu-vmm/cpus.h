@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <linux/kvm.h>
 
 typedef struct CPUState CPUState;
@@ -33,6 +34,7 @@ struct CPUState {
     int fd;
     struct kvm_run *run;
     pthread_t thread;
+    pid_t tid;                  /* the thread's id (QMP query-cpus-fast), set when it starts */
     bool thread_running;
     const struct vcpu_arch_ops *ops;
     void *arch;                 /* the machine's per-vCPU state */

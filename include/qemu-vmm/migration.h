@@ -69,6 +69,8 @@ struct vmstate_ops {
 void vmstate_register(const struct vmstate_ops *ops);
 
 void migration_init(MachineState *ms);
+/* Add the migration commands to QMP (a no-op without QMP). */
+void migration_qmp_register(void);
 void migration_get_params(struct migration_params *p);
 /* "downtime-limit" (ms), "max-bandwidth" (bytes/s); -EINVAL on bad values */
 int migration_set_param(const char *name, uint64_t value, GError **errp);

@@ -22,15 +22,22 @@ enum shutdown_cause {
     SHUTDOWN_CAUSE_HOST_ERROR,      /* KVM could not run the guest */
     SHUTDOWN_CAUSE_HOST_QMP_QUIT,
     SHUTDOWN_CAUSE_HOST_SIGNAL,
+    SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET,
     SHUTDOWN_CAUSE_GUEST_SHUTDOWN,  /* power off, or a reset with -no-reboot */
     SHUTDOWN_CAUSE_GUEST_EXIT,      /* the debug-exit device */
     SHUTDOWN_CAUSE_GUEST_PANIC,
+    SHUTDOWN_CAUSE_GUEST_RESET,
 };
 
 /* Ask the main loop to end qemu-vmm with this exit code (first request wins). */
 void vm_request_exit(enum shutdown_cause cause, int exit_code);
 /* The guest asked for a reset (triple fault, reset port, PSCI). */
 void vm_request_reset(void);
+/*
+ * A reset for this cause (QMP system_reset: SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+ * the RESET event reports it.  With -no-reboot it ends qemu-vmm instead.
+ */
+void vm_request_reset_cause(enum shutdown_cause cause);
 /* True once an exit was requested: vCPUs must not re-enter the guest. */
 bool vm_exit_requested(void);
 /* -no-reboot: a guest reset ends qemu-vmm with exit code 0. */
@@ -68,6 +75,8 @@ void vm_add_event_handler(vm_event_handler fn, void *opaque);
 void vm_emit_event(const char *event, const char *json_data);
 /* The cause's QMP name: "guest-shutdown", "host-qmp-quit", ... */
 const char *shutdown_cause_name(enum shutdown_cause cause);
+/* The "guest" member of SHUTDOWN and RESET: did the guest itself ask? */
+bool shutdown_caused_by_guest(enum shutdown_cause cause);
 
 /* Wakes the main loop; returns the exit code once an exit is requested. */
 int main_loop_run(int (*reset_fn)(void *opaque), void *opaque);

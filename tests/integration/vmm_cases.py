@@ -340,6 +340,346 @@ def case_help_version():
     check(rc == 0 and "vmm-testdev" in out, "-device help", out, err)
 
 
+# ---- virtio devices (guest: tests/guests/virtio-blk.c) ----
+
+BLK_SECTORS = 2048
+BLK_PATTERN_BYTES = 16 * 512
+BLK_ZEROED = range(16 * 512, 24 * 512)
+
+
+def blk_pattern(o):
+    return (o * 131 + (o >> 9) + 7) & 0xff
+
+
+def blk_image(fill=0xff):
+    """A temporary raw image of BLK_SECTORS sectors, all bytes fill."""
+    f = tempfile.NamedTemporaryFile(prefix="vmm-blk-", suffix=".img")
+    f.write(bytes([fill]) * (BLK_SECTORS * 512))
+    f.flush()
+    return f
+
+
+def check_blk_image(path, out="", err=""):
+    data = open(path, "rb").read()
+    check(len(data) == BLK_SECTORS * 512, "the image changed size", out, err)
+    bad = [o for o in range(BLK_PATTERN_BYTES) if data[o] != blk_pattern(o)]
+    check(not bad, f"pattern wrong in the image at {bad[:4]}", out, err)
+    check(data[BLK_ZEROED.start:BLK_ZEROED.stop] == bytes(len(BLK_ZEROED)),
+          "write-zeroes did not zero the image", out, err)
+    check(data[BLK_ZEROED.stop:] == b"\xff" * (len(data) - BLK_ZEROED.stop),
+          "bytes beyond the test area changed", out, err)
+
+
+def case_virtio_blk():
+    with blk_image() as img:
+        out, err = expect_guest_pass(["-kernel", guest("virtio-blk"),
+                                      "-drive", f"file={img.name},if=virtio,format=raw",
+                                      "-append", f"sectors={BLK_SECTORS}"])
+        check("pattern ok" in out and "write-zeroes ok" in out, "checks missing", out, err)
+        check_blk_image(img.name, out, err)
+        check(err == "", "unexpected messages on stderr", out, err)
+
+
+def case_virtio_blk_device_threads():
+    # -drive if=none + -device, the thread-pool backend, get-id from serial=
+    with blk_image() as img:
+        out, err = expect_guest_pass([
+            "-kernel", guest("virtio-blk"),
+            "-drive", f"id=d0,if=none,file={img.name},format=raw,aio=threads",
+            "-device", "virtio-blk-device,drive=d0,serial=vmm-blk-serial",
+            "-append", f"sectors={BLK_SECTORS} serial=1"])
+        check("id 'vmm-blk-serial'" in out, "get-id", out, err)
+        check_blk_image(img.name, out, err)
+
+
+def case_virtio_blk_cache_none():
+    # O_DIRECT: the guest's unaligned read buffer goes through a bounce buffer
+    with blk_image() as img:
+        rc, out, err = run(["-kernel", guest("virtio-blk"),
+                            "-drive", f"file={img.name},if=virtio,format=raw,cache=none",
+                            "-append", f"sectors={BLK_SECTORS}"])
+        if rc == 1 and "O_DIRECT" in err:
+            print("SKIP: the temporary directory does not support O_DIRECT")
+            sys.exit(SKIP)
+        check(rc == 1 and "PASS" in out, f"exit code {rc}", out, err)
+        check_blk_image(img.name, out, err)
+
+
+def case_virtio_blk_readonly():
+    with blk_image() as img:
+        before = open(img.name, "rb").read()
+        out, err = expect_guest_pass([
+            "-kernel", guest("virtio-blk"),
+            "-drive", f"file={img.name},if=virtio,format=raw,readonly=on",
+            "-append", f"sectors={BLK_SECTORS} ro=1"])
+        check("refuses writes" in out, "read-only check missing", out, err)
+        check(open(img.name, "rb").read() == before, "a read-only image changed", out, err)
+
+
+def case_virtio_blk_hostile():
+    # broken chains: the device needs a reset, qemu-vmm goes on, the guest
+    # resets the device and uses it again
+    with blk_image() as img:
+        out, err = expect_guest_pass(["-kernel", guest("virtio-blk"),
+                                      "-drive", f"file={img.name},if=virtio",
+                                      "-append", f"sectors={BLK_SECTORS} hostile=1",
+                                      "-d", "guest_errors"])
+        for what in ("buffer outside RAM", "buffer across the end of RAM", "looped chain",
+                     "buffer over the rings", "looped indirect table", "avail index jump"):
+            check(f"{what}: device needs reset" in out, f"'{what}' not refused", out, err)
+        check("device recovered" in out, "no recovery", out, err)
+        check(err.count("needs reset") >= 6, "the errors were not logged", out, err)
+        check_blk_image(img.name, out, err)
+
+
+def case_virtio_rng_console():
+    with blk_image() as img, tempfile.TemporaryDirectory() as d:
+        con = os.path.join(d, "console.txt")
+        out, err = expect_guest_pass([
+            "-kernel", guest("virtio-blk"), "-drive", f"file={img.name}",
+            "-device", "virtio-rng-device,max-bytes=4096,period=1000",
+            "-chardev", f"file,id=c0,path={con}",
+            "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0",
+            "-append", "rng=1 console=1"])
+        check("random bytes" in out, "virtio-rng", out, err)
+        check(open(con).read() == "hello from the virtio console\n",
+              "console output not in the chardev file", out, err)
+
+
+def case_virtio_console_socket():
+    # a server socket with wait=on: qemu-vmm waits for us before the guest runs
+    import socket
+    import threading
+    import time
+    with blk_image() as img, tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "con.sock")
+        got = []
+
+        def client():
+            s = socket.socket(socket.AF_UNIX)
+            for _ in range(500):
+                try:
+                    s.connect(path)
+                    break
+                except OSError:
+                    time.sleep(0.01)
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+                if data == b"hello from the virtio console\n":
+                    s.sendall(b"host to console\n")
+            got.append(data)
+
+        t = threading.Thread(target=client)
+        t.start()
+        out, err = expect_guest_pass([
+            "-kernel", guest("virtio-blk"), "-drive", f"file={img.name}",
+            "-chardev", f"socket,id=c0,path={path},server=on,wait=on",
+            "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0",
+            "-append", "console=1 console_rx=1"])
+        t.join(10)
+        check(got == [b"hello from the virtio console\n"],
+              f"socket got {got!r}", out, err)
+        check("read 'host to console'" in out, "console input", out, err)
+
+
+def case_virtio_console_stdio():
+    # stdin is the console's input, stdout its output (the UART is off)
+    with blk_image() as img:
+        p = subprocess.run([VMM, "-kernel", guest("virtio-blk"), "-drive", f"file={img.name}",
+                            "-serial", "none", "-chardev", "stdio,id=c0",
+                            "-device", "virtio-serial-device",
+                            "-device", "virtconsole,chardev=c0",
+                            "-append", "console=1 console_rx=1"],
+                           input="host to console\n", capture_output=True, text=True,
+                           timeout=60)
+        check(p.returncode == 1, f"exit code {p.returncode}", p.stdout, p.stderr)
+        check(p.stdout == "hello from the virtio console\n", "console output", p.stdout,
+              p.stderr)
+
+
+def case_err_drive_no_file():
+    expect_config_error(["-kernel", guest("hello"), "-drive", "if=virtio,format=raw"],
+                        r"-drive if=virtio,format=raw: file= is required")
+
+
+def case_err_drive_missing_image():
+    expect_config_error(["-kernel", guest("hello"), "-drive", "file=/nonexistent.img"],
+                        r"-drive file=/nonexistent.img: cannot open '/nonexistent.img'")
+
+
+def case_err_drive_format():
+    with blk_image() as img:
+        expect_config_error(["-kernel", guest("hello"),
+                             "-drive", f"file={img.name},format=qcow2"],
+                            r"format=qcow2 is not supported")
+
+
+def case_err_drive_option():
+    with blk_image() as img:
+        expect_config_error(["-kernel", guest("hello"),
+                             "-drive", f"file={img.name},bogus=1"],
+                            r"-drive .*: unknown option 'bogus'")
+        expect_config_error(["-kernel", guest("hello"),
+                             "-drive", f"file={img.name},cache=sometimes"],
+                            r"cache=sometimes: expected none, writeback")
+
+
+def case_err_drive_in_use():
+    # an image another qemu-vmm writes to is locked
+    import fcntl
+    import struct
+    with blk_image() as img:
+        fd = os.open(img.name, os.O_RDWR)
+        lk = struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0)
+        fcntl.fcntl(fd, 37, lk)     # F_OFD_SETLK
+        expect_config_error(["-kernel", guest("hello"), "-drive", f"file={img.name}"],
+                            r"is in use by another process")
+        os.close(fd)
+
+
+def case_err_blk_device_drive():
+    expect_config_error(["-kernel", guest("hello"),
+                         "-device", "virtio-blk-device,drive=nope"],
+                        r"-device virtio-blk-device,drive=nope: no -drive with id=nope")
+    expect_config_error(["-kernel", guest("hello"), "-device", "virtio-blk-device"],
+                        r"drive= is required")
+
+
+def case_err_virtconsole():
+    expect_config_error(["-kernel", guest("hello"), "-chardev", "null,id=c0",
+                         "-device", "virtconsole,chardev=c0"],
+                        r"needs a -device virtio-serial-device")
+    expect_config_error(["-kernel", guest("hello"), "-device", "virtio-serial-device",
+                         "-device", "virtconsole,chardev=c9"],
+                        r"no -chardev with id=c9")
+    expect_config_error(["-kernel", guest("hello"), "-chardev", "stdio,id=c0",
+                         "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0"],
+                        r"stdio is already used by -serial stdio")
+
+
+def case_err_chardev():
+    expect_config_error(["-kernel", guest("hello"), "-chardev", "tcp,id=c0"],
+                        r"-chardev tcp,id=c0: unknown backend 'tcp'")
+    expect_config_error(["-kernel", guest("hello"), "-chardev", "socket,id=c0"],
+                        r"path= is required")
+    expect_config_error(["-kernel", guest("hello"), "-chardev", "stdio"],
+                        r"id= is required")
+
+
+def case_err_rng_option():
+    expect_config_error(["-kernel", guest("hello"),
+                         "-device", "virtio-rng-device,max-bytes=0"],
+                        r"max-bytes=0: expected a positive number")
+
+
+
+def in_private_netns():
+    """Move this process into a new network namespace (root only); False if not possible."""
+    import ctypes
+    if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.unshare(0x40000000) == 0    # CLONE_NEWNET
+
+
+def make_tap(name):
+    """A persistent tap interface, up, in the current namespace."""
+    import fcntl
+    import socket
+    import struct
+    TUNSETIFF, TUNSETPERSIST, SIOCGIFFLAGS, SIOCSIFFLAGS = 0x400454ca, 0x400454cb, 0x8913, 0x8914
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), 0x0002 | 0x1000))
+    fcntl.ioctl(fd, TUNSETPERSIST, 1)
+    os.close(fd)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ifr = struct.pack("16sH", name.encode(), 0)
+    flags = struct.unpack("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, ifr))[1]
+    fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH", name.encode(), flags | 1))   # IFF_UP
+    s.close()
+    try:
+        with open(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6", "w") as f:
+            f.write("1")
+    except OSError:
+        pass
+
+
+def net_exchange(netdev_opts, append=""):
+    """Run the guest's net test against a tap in a private namespace."""
+    import socket
+    if not in_private_netns():
+        print("SKIP: needs root, /dev/net/tun and unshare(CLONE_NEWNET)")
+        sys.exit(SKIP)
+    make_tap("vmmtap0")
+    ether = 0x88b5
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ether))
+    sock.bind(("vmmtap0", ether))
+    sock.settimeout(60)
+    with blk_image() as img:
+        netdev = f"tap,id=n0,ifname=vmmtap0,script=no,downscript=no{netdev_opts}"
+        p = subprocess.Popen([VMM, "-kernel", guest("virtio-blk"), "-drive", f"file={img.name}",
+                              "-netdev", netdev,
+                              "-device", "virtio-net-device,netdev=n0,mac=52:54:00:ab:cd:ef",
+                              "-append", f"net=1 {append}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            frame = sock.recv(2048)
+            check(frame[:6] == b"\xff" * 6 and frame[6:12] == bytes.fromhex("525400abcdef"),
+                  f"frame addresses {frame[:12].hex()}")
+            check(b"qemu-vmm virtio-net: guest to host" in frame, "frame payload")
+            reply = (bytes.fromhex("525400abcdef") + bytes.fromhex("020000000001") +
+                     ether.to_bytes(2, "big") + b"qemu-vmm virtio-net: host to guest")
+            sock.send(reply.ljust(60, b"\0"))
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    check(p.returncode == 1 and "PASS" in out, f"exit code {p.returncode}", out, err)
+    check("received a frame of 60 bytes" in out, "no frame received", out, err)
+    return out, err
+
+
+def net_offered(out):
+    m = re.search(r"offered 0x([0-9a-f]+)", out)
+    check(m is not None, "no features line", out)
+    return int(m.group(1), 16)
+
+
+def case_virtio_net_tap():
+    out, err = net_exchange("")
+    # a vnet-header tap: checksum and TSO offloads both ways
+    offload = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 8) | (1 << 11) | (1 << 12)
+    check(net_offered(out) & offload == offload, "offloads not offered", out, err)
+    check(err == "", "unexpected messages on stderr", out, err)
+
+
+def case_virtio_net_no_vnet_hdr():
+    # no vnet header: no offloads, the device adds and strips headers itself
+    out, err = net_exchange(",vnet_hdr=off", "nomrg=1")
+    check(net_offered(out) & 0x3fff == (1 << 5), "offloads offered without vnet_hdr",
+          out, err)
+
+
+def case_err_netdev():
+    expect_config_error(["-kernel", guest("hello"), "-netdev", "user,id=n0"],
+                        r"-netdev user,id=n0: backend 'user' is not supported")
+    expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,script=/etc/qemu-ifup"],
+                        r"scripts are not supported")
+    expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,vhost=on"],
+                        r"vhost-net is not supported")
+    expect_config_error(["-kernel", guest("hello"), "-device", "virtio-net-device,netdev=n9"],
+                        r"no -netdev with id=n9")
+    expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,script=no",
+                         "-device", "virtio-net-device,netdev=n0,mac=01:00:00:00:00:01"],
+                        r"mac=01:00:00:00:00:01: expected a unicast address")
+
+
+
 if __name__ == "__main__":
     fn = globals().get("case_" + CASE.replace("-", "_"))
     if fn is None:

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The virtio-mmio transport, version 2 (VIRTIO 1.2, 4.2): a 0x200-byte
+ * register window per device.  Queue notifications are ioeventfds with
+ * datamatch on the queue index; the interrupt is an irqfd on the
+ * transport's GSI (level-triggered, re-raised through a resample fd while
+ * the interrupt status is not zero), or the GSI line itself.
+ */
+#ifndef QEMU_VMM_VIRTIO_MMIO_H
+#define QEMU_VMM_VIRTIO_MMIO_H
+
+#include <stdint.h>
+#include <glib.h>
+
+#include "qemu-vmm/kvm.h"
+#include "qemu-vmm/memory.h"
+#include "qemu-vmm/virtio-dev.h"
+
+#define VIRTIO_MMIO_MAGIC       0x74726976      /* "virt" */
+#define VIRTIO_MMIO_VENDOR      0x554d4551      /* "QEMU", as QEMU's devices say */
+
+struct virtio_mmio;
+
+/*
+ * Map the transport of vdev at base in as.  kvm may be NULL (unit tests):
+ * no interrupt is raised then.
+ */
+struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
+                                       unsigned int gsi, struct virtio_device *vdev,
+                                       GError **errp);
+/* Unmap and release the transport (not the device). */
+void virtio_mmio_free(struct virtio_mmio *m);
+/* Machine reset: the device goes back to its initial state. */
+void virtio_mmio_reset(struct virtio_mmio *m);
+
+#endif

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Migration tests on the local /dev/kvm, driven over QMP.
+
+Usage: migration_cases.py QEMU_VMM GUEST_DIR CASE
+The guest (migrate.elf) rewrites and checks a memory range at CPL3 the
+whole time; it passes (qemu-vmm exit 1) only if every page it finds holds
+what it last wrote, wherever it runs.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+VMM, GUESTS, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+GUEST_ARGS = ["-m", "256M", "-kernel", os.path.join(GUESTS, "migrate.elf")]
+# long enough to migrate mid-run (a pass over 64 MiB takes ~20 ms natively)
+APPEND = "mib=64 passes=%d spin=2000"
+
+
+def fail(msg, *procs):
+    print("FAIL:", msg)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        out, err = p.communicate()
+        print("--- stdout ---\n" + (out or "")[-2000:])
+        print("--- stderr ---\n" + (err or "")[-2000:])
+    sys.exit(1)
+
+
+class QMP:
+    def __init__(self, path, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.file = self.sock.makefile("rw")
+        self.events = []
+        greeting = self.recv()
+        assert "QMP" in greeting, greeting
+        self.cmd("qmp_capabilities")
+
+    def recv(self):
+        line = self.file.readline()
+        if not line:
+            raise EOFError("QMP connection closed")
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.file.write(json.dumps(msg) + "\n")
+        self.file.flush()
+        while True:
+            r = self.recv()
+            if "event" in r:
+                self.events.append(r)
+                continue
+            return r
+
+    def close(self):
+        self.sock.close()
+
+
+def start(tmp, name, extra, passes):
+    qmp = os.path.join(tmp, name + ".qmp")
+    p = subprocess.Popen([VMM] + GUEST_ARGS + ["-append", APPEND % passes,
+                          "-qmp", "unix:%s,server=on,wait=off" % qmp] + extra,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return p, qmp
+
+
+def wait_migration(q, want=("completed",), timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = q.cmd("query-migrate")["return"]
+        if r.get("status") in want:
+            return r
+        if r.get("status") in ("failed", "cancelled") and r["status"] not in want:
+            return r
+        time.sleep(0.05)
+    return {"status": "timeout"}
+
+
+def finish(p, expect_rc, what, timeout=60, *others):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(what + ": did not finish", p, *others)
+    if p.returncode != expect_rc:
+        print(out[-2000:], err[-2000:])
+        fail(f"{what}: exit code {p.returncode}, expected {expect_rc}", *others)
+    return out, err
+
+
+def live_migration(uri_fn):
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = uri_fn(tmp)
+        dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
+        src, src_qmp = start(tmp, "src", [], 600)
+        qs = QMP(src_qmp)
+        qd = QMP(dst_qmp)
+        if qd.cmd("query-status")["return"]["status"] != "inmigrate":
+            fail("destination is not in state inmigrate", src, dst)
+        time.sleep(0.3)
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 10 << 30, "downtime-limit": 100})
+        r = qs.cmd("migrate", uri=uri)
+        if "error" in r:
+            fail("migrate: " + json.dumps(r), src, dst)
+        info = wait_migration(qs)
+        if info["status"] != "completed":
+            fail("migration ended " + json.dumps(info), src, dst)
+        for key in ("total-time", "downtime", "ram"):
+            if key not in info:
+                fail(f"query-migrate lacks {key}: {json.dumps(info)}", src, dst)
+        if qs.cmd("query-status")["return"]["status"] != "postmigrate":
+            fail("source is not in state postmigrate", src, dst)
+        print("migrated:", json.dumps(info))
+        out, err = finish(dst, 1, "destination", 120, src)
+        if "PASS" not in out:
+            fail("destination guest did not pass: " + out[-500:] + err[-500:], src)
+        qs.cmd("quit")
+        finish(src, 0, "source after quit")
+
+
+def case_unix():
+    live_migration(lambda tmp: "unix:" + os.path.join(tmp, "mig.sock"))
+
+
+def case_tcp():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    live_migration(lambda tmp: "tcp:127.0.0.1:%d" % port)
+
+
+def snapshot(tmp, passes=300):
+    """Run the guest, snapshot it to a file, quit; returns the file path."""
+    path = os.path.join(tmp, "snap")
+    src, src_qmp = start(tmp, "src", [], passes)
+    qs = QMP(src_qmp)
+    time.sleep(0.2)
+    # a snapshot of a stopped VM: the guest is mid-run, whatever the load
+    qs.cmd("stop")
+    r = qs.cmd("migrate", uri="file:" + path)
+    if "error" in r:
+        fail("migrate to file: " + json.dumps(r), src)
+    info = wait_migration(qs)
+    if info["status"] != "completed":
+        fail("snapshot ended " + json.dumps(info), src)
+    qs.cmd("quit")
+    finish(src, 0, "snapshot source")
+    return path
+
+
+def restore(path, expect_rc):
+    p = subprocess.Popen([VMM] + GUEST_ARGS + ["-append", APPEND % 300, "-incoming",
+                         "file:" + path], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    return finish(p, expect_rc, "restore", 120)
+
+
+def case_snapshot_restore():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = snapshot(tmp)
+        out, err = restore(path, 1)
+        if "PASS" not in out:
+            fail("restored guest did not pass: " + out[-500:] + err[-500:])
+
+
+def records(data):
+    """Split a stream into (header, [(type, raw record bytes)])."""
+    pos, recs = 16, []
+    while pos < len(data):
+        t = int.from_bytes(data[pos:pos + 4], "little")
+        n = int.from_bytes(data[pos + 4:pos + 8], "little")
+        recs.append((t, data[pos:pos + 12 + n]))
+        pos += 12 + n
+    return data[:16], recs
+
+
+def expect_refused(path, pattern):
+    out, err = restore(path, 1)
+    if pattern not in err:
+        fail(f"destination did not say '{pattern}': {err[-800:]}")
+    if "PASS" in out or "pass " in out:
+        fail("the guest ran from a bad stream: " + out[-300:])
+
+
+def case_corrupt_stream():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = snapshot(tmp)
+        data = bytearray(open(path, "rb").read())
+        data[len(data) // 2] ^= 0x40
+        open(path, "wb").write(data)
+        expect_refused(path, "checksum mismatch")
+
+
+def case_truncated_stream():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = snapshot(tmp)
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[:len(data) - 100])
+        expect_refused(path, "ended early")
+
+
+def case_reordered_stream():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = snapshot(tmp)
+        hdr, recs = records(open(path, "rb").read())
+        # the END record moved before the state records
+        end = [r for r in recs if r[0] == 4]
+        rest = [r for r in recs if r[0] != 4]
+        states = [i for i, r in enumerate(rest) if r[0] == 3]
+        if not end or not states:
+            fail("snapshot has no END or STATE records")
+        rest.insert(states[0], end[0])
+        open(path, "wb").write(hdr + b"".join(r[1] for r in rest))
+        expect_refused(path, "state sections")
+        # and a stream that starts with RAM pages instead of the layout
+        recs[0], recs[1] = recs[1], recs[0]
+        open(path, "wb").write(hdr + b"".join(r[1] for r in recs))
+        expect_refused(path, "out of order")
+
+
+def case_killed_destination():
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = "unix:" + os.path.join(tmp, "mig.sock")
+        dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
+        src, src_qmp = start(tmp, "src", [], 600)
+        qs = QMP(src_qmp)
+        QMP(dst_qmp).close()
+        time.sleep(0.2)
+        # slow enough to be mid-stream when the destination dies
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
+        qs.cmd("migrate", uri=uri)
+        time.sleep(0.5)
+        dst.send_signal(signal.SIGKILL)
+        dst.communicate()
+        info = wait_migration(qs, want=("failed",))
+        if info["status"] != "failed":
+            fail("source did not notice the dead destination: " + json.dumps(info), src)
+        if qs.cmd("query-status")["return"]["status"] != "running":
+            fail("source did not resume", src)
+        out, err = finish(src, 1, "source guest", 120)
+        if "PASS" not in out:
+            fail("source guest did not pass after the failed migration: " + out[-500:])
+
+
+def case_cancel():
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = "unix:" + os.path.join(tmp, "mig.sock")
+        dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
+        src, src_qmp = start(tmp, "src", [], 600)
+        qs = QMP(src_qmp)
+        QMP(dst_qmp).close()
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
+        qs.cmd("migrate", uri=uri)
+        time.sleep(0.3)
+        qs.cmd("migrate_cancel")
+        info = wait_migration(qs, want=("cancelled",))
+        if info["status"] != "cancelled":
+            fail("not cancelled: " + json.dumps(info), src, dst)
+        if qs.cmd("query-status")["return"]["status"] != "running":
+            fail("source did not resume after cancel", src, dst)
+        out, err = finish(src, 1, "source guest", 120, dst)
+        if "PASS" not in out:
+            fail("source guest did not pass after cancel: " + out[-500:])
+        # the destination never got a complete stream: it refuses to run
+        finish(dst, 1, "destination after cancel", 30)
+
+
+if __name__ == "__main__":
+    fn = globals().get("case_" + CASE.replace("-", "_"))
+    if fn is None:
+        print("unknown case", CASE)
+        sys.exit(2)
+    fn()
+    print("ok", CASE)
