@@ -227,7 +227,27 @@ static int read_file(const char *what, const char *path, uint8_t **data, size_t 
 }
 
 /*
- * Read -kernel (and -initrd) once; reset reloads from these copies.  For a
+ * The images are read at start and at each reset, and freed once loaded:
+ * a kernel and initrd are megabytes the VMM need not keep resident.
+ */
+static void release_images(struct microvm *m)
+{
+    g_clear_pointer(&m->kernel, g_free);
+    g_clear_pointer(&m->initrd, g_free);
+    if (m->modules) {
+        for (guint i = 0; i < m->modules->len; i++) {
+            struct multiboot_module *mod = g_ptr_array_index(m->modules, i);
+
+            g_free((void *)mod->name);
+            g_free((void *)mod->data);
+            g_free(mod);
+        }
+        g_clear_pointer(&m->modules, g_ptr_array_unref);
+    }
+}
+
+/*
+ * Read -kernel (and -initrd).  For a
  * Multiboot kernel -initrd is QEMU's module list ("file args,file args");
  * for Linux and PVH it is one initrd file.
  */
@@ -446,6 +466,7 @@ static int microvm_init(MachineState *ms, GError **errp)
         ret = load_kernel(ms, m, errp);
     if (ret == 0)
         ret = setup_cpus(ms, m, errp);
+    release_images(m);
     return ret;
 }
 
@@ -457,10 +478,12 @@ static int microvm_reset(MachineState *ms)
     serial_reset(m->uart);
     if (m->ioapic)
         ioapic_reset(m->ioapic);
-    if (load_kernel(ms, m, &err) < 0) {
+    if (read_kernel(ms, m, &err) < 0 || load_kernel(ms, m, &err) < 0) {
         error_report("reset: %s", err->message);
+        release_images(m);
         return -EINVAL;
     }
+    release_images(m);
     for (int i = 0; i < ms->smp; i++) {
         int ret = x86_cpu_reset(ms->cpus[i]);
 
