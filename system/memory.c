@@ -98,6 +98,22 @@ MemoryRegion *memory_region_new_io(const char *name, uint64_t size,
     return mr;
 }
 
+MemoryRegion *memory_region_map_io(AddressSpace *as, const char *name, uint64_t base,
+                                   uint64_t size, const MemoryRegionOps *ops,
+                                   void *opaque, GError **errp)
+{
+    MemoryRegion *mr = memory_region_new_io(name, size, ops, opaque);
+    int ret = memory_region_map(as, mr, base, 0);
+
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "cannot map %s at 0x%" PRIx64 ": %s", name, base, g_strerror(-ret));
+        memory_region_free(mr);
+        return NULL;
+    }
+    return mr;
+}
+
 void memory_region_free(MemoryRegion *mr)
 {
     if (!mr)

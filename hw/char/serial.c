@@ -292,7 +292,6 @@ struct serial *serial_create(AddressSpace *as, uint64_t base, struct irq_line ir
                              struct chardev *chr, GError **errp)
 {
     struct serial *s = g_new0(struct serial, 1);
-    int ret;
 
     pthread_mutex_init(&s->lock, NULL);
     s->irq = irq;
@@ -300,6 +299,11 @@ struct serial *serial_create(AddressSpace *as, uint64_t base, struct irq_line ir
     s->dll = 0x0c;
     if (chr)
         chardev_set_input_handler(chr, serial_input, s);
+    s->mr = memory_region_map_io(as, "serial", base, 8, &serial_ops, s, errp);
+    if (!s->mr) {
+        g_free(s);
+        return NULL;
+    }
     {
         struct vmstate_ops ops = {
             .name = "serial", .instance = 0, .version = 1,
@@ -307,15 +311,6 @@ struct serial *serial_create(AddressSpace *as, uint64_t base, struct irq_line ir
         };
 
         vmstate_register(&ops);
-    }
-    s->mr = memory_region_new_io("serial", 8, &serial_ops, s);
-    ret = memory_region_map(as, s->mr, base, 0);
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map the UART at 0x%" PRIx64 ": %s", base, g_strerror(-ret));
-        memory_region_free(s->mr);
-        g_free(s);
-        return NULL;
     }
     return s;
 }

@@ -272,12 +272,16 @@ struct ioapic *ioapic_create(KVMState *kvm, AddressSpace *mem, uint64_t base,
                              unsigned int id, GError **errp)
 {
     struct ioapic *s = g_new0(struct ioapic, 1);
-    int ret;
 
     pthread_mutex_init(&s->lock, NULL);
     s->kvm = kvm;
     s->id = id;
     ioapic_reset(s);
+    s->mr = memory_region_map_io(mem, "ioapic", base, 0x1000, &ioapic_ops, s, errp);
+    if (!s->mr) {
+        g_free(s);
+        return NULL;
+    }
     {
         struct vmstate_ops ops = {
             .name = "ioapic", .instance = 0, .version = 1,
@@ -285,15 +289,6 @@ struct ioapic *ioapic_create(KVMState *kvm, AddressSpace *mem, uint64_t base,
         };
 
         vmstate_register(&ops);
-    }
-    s->mr = memory_region_new_io("ioapic", 0x1000, &ioapic_ops, s);
-    ret = memory_region_map(mem, s->mr, base, 0);
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map the IOAPIC at 0x%" PRIx64 ": %s", base, g_strerror(-ret));
-        memory_region_free(s->mr);
-        g_free(s);
-        return NULL;
     }
     return s;
 }

@@ -4,6 +4,7 @@
  * so a test guest can pass (v = 0, exit 1) or fail (anything else) without
  * any way to power off.  Same contract as QEMU's device.
  */
+#include <errno.h>
 #include <stdio.h>
 
 #include "qemu-vmm/hw.h"
@@ -30,13 +31,6 @@ static const MemoryRegionOps debug_exit_ops = {
 
 int debug_exit_create(AddressSpace *io, uint64_t base, unsigned int size, GError **errp)
 {
-    MemoryRegion *mr = memory_region_new_io("isa-debug-exit", size, &debug_exit_ops, NULL);
-    int ret = memory_region_map(io, mr, base, 0);
-
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map isa-debug-exit at 0x%" PRIx64 ": %s", base, g_strerror(-ret));
-        memory_region_free(mr);
-    }
-    return ret;
+    return memory_region_map_io(io, "isa-debug-exit", base, size, &debug_exit_ops,
+                                NULL, errp) ? 0 : -EBUSY;
 }

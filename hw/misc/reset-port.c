@@ -5,6 +5,8 @@
  * default).  Reads return 0xff, what an absent controller looks like, so
  * the guest's i8042 probe gives up quickly instead of waiting on us.
  */
+#include <errno.h>
+
 #include "qemu-vmm/hw.h"
 #include "qemu-vmm/runstate.h"
 
@@ -29,13 +31,6 @@ static const MemoryRegionOps reset_port_ops = {
 
 int reset_port_create(AddressSpace *io, uint64_t base, GError **errp)
 {
-    MemoryRegion *mr = memory_region_new_io("i8042-reset", 1, &reset_port_ops, NULL);
-    int ret = memory_region_map(io, mr, base, 0);
-
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map the reset port at 0x%" PRIx64 ": %s", base, g_strerror(-ret));
-        memory_region_free(mr);
-    }
-    return ret;
+    return memory_region_map_io(io, "i8042-reset", base, 1, &reset_port_ops, NULL, errp)
+               ? 0 : -EBUSY;
 }

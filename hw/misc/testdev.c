@@ -304,17 +304,20 @@ static int map(AddressSpace *as, const char *name, uint64_t base, uint64_t size,
                const MemoryRegionOps *ops, void *opaque, bool coalesced,
                MemoryRegion **out, GError **errp)
 {
-    MemoryRegion *mr = memory_region_new_io(name, size, ops, opaque);
-    int ret;
+    MemoryRegion *mr;
 
-    mr->coalesced = coalesced;
-    ret = memory_region_map(as, mr, base, 0);
-
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map %s at 0x%" PRIx64 ": %s", name, base, g_strerror(-ret));
+    if (!coalesced) {
+        *out = memory_region_map_io(as, name, base, size, ops, opaque, errp);
+        return *out ? 0 : -EBUSY;
+    }
+    /* coalescing is decided before mapping: the listener sees it at map time */
+    mr = memory_region_new_io(name, size, ops, opaque);
+    mr->coalesced = true;
+    if (memory_region_map(as, mr, base, 0) < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot map %s at 0x%" PRIx64,
+                    name, base);
         memory_region_free(mr);
-        return ret;
+        return -EBUSY;
     }
     *out = mr;
     return 0;

@@ -140,6 +140,13 @@ MemoryRegion *memory_region_new_ram_ptr(const char *name, uint64_t size, void *h
 MemoryRegion *memory_region_new_io(const char *name, uint64_t size,
                                    const MemoryRegionOps *ops, void *opaque);
 void memory_region_free(MemoryRegion *mr);
+/*
+ * A device's registers: a new I/O region mapped at base (priority 0), or
+ * NULL with errp saying which device could not be mapped where.
+ */
+MemoryRegion *memory_region_map_io(AddressSpace *as, const char *name, uint64_t base,
+                                   uint64_t size, const MemoryRegionOps *ops,
+                                   void *opaque, GError **errp);
 /* 0, or -EINVAL (bad range), -EBUSY (already mapped), or a listener's error. */
 int memory_region_map(AddressSpace *as, MemoryRegion *mr, uint64_t addr, int priority);
 void memory_region_unmap(MemoryRegion *mr);
