@@ -59,6 +59,23 @@ def case_hello():
     check(out == "hello from guest\n", "output is not exactly the greeting", out, err)
 
 
+def case_hello_under_qemu():
+    # the same image under QEMU 7.2 (isa-debug-exit at 0xf4): same output, same code
+    import shutil
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        print("SKIP: qemu-system-x86_64 not installed")
+        sys.exit(SKIP)
+    p = subprocess.run([qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host,-arch-capabilities",
+                        "-m", "128M", "-nodefaults", "-no-user-config", "-nographic",
+                        "-serial", "stdio", "-kernel", guest("hello"),
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 1, f"QEMU exit code {p.returncode}, expected 1", p.stdout, p.stderr)
+    check(p.stdout.replace("\r", "") == "hello from guest\n", "QEMU's output differs",
+          p.stdout, p.stderr)
+
+
 def case_hello_smp4():
     # the APs wait for INIT/SIPI in the in-kernel LAPIC; the BSP runs alone
     rc, out, err = run(["-smp", "4", "-m", "256M", "-kernel", guest("hello")])
