@@ -21,7 +21,8 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@scripts/run-default-guest.sh $(BUILD)
 
-check: build
+# the static arm64 build too: the arm64 suite boots it in an emulated host
+check: build cross-aarch64
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 # A static arm64 qemu-vmm in build-aarch64/ (for arm64 hosts, and for the

@@ -18,13 +18,17 @@
 
 KVMState *kvm_state;
 
+/*
+ * Only EINTR is retried: EAGAIN is an answer (KVM_IRQFD without a vGIC
+ * returns it for good), and retrying it would spin forever.
+ */
 static int retry_ioctl(int fd, unsigned long req, void *arg)
 {
     int ret;
 
     do {
         ret = ioctl(fd, req, arg);
-    } while (ret < 0 && (errno == EINTR || errno == EAGAIN));
+    } while (ret < 0 && errno == EINTR);
     return ret < 0 ? -errno : ret;
 }
 

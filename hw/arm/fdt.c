@@ -195,7 +195,7 @@ static void add_timer(struct fdt_builder *b, const struct arm_fdt_config *c)
 
     /* the GICv2 binding names the CPUs a PPI goes to; GICv3 has no such mask */
     if (c->gic_version == 2)
-        flags |= (uint32_t)((1u << MIN(c->nr_cpus, GICV2_MAX_CPUS)) - 1)
+        flags |= (uint32_t)((1u << MIN(c->nr_cpus, VIRT_GICV2_MAX_CPUS)) - 1)
                  << GIC_FDT_PPI_CPU_SHIFT;
     for (int i = 0; i < 4; i++) {
         irqs[3 * i] = GIC_FDT_PPI;

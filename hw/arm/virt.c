@@ -20,6 +20,7 @@
 #include "qemu-vmm/expect.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/machine.h"
+#include "qemu-vmm/migration.h"
 #include "qemu-vmm/virtio.h"
 
 #define DEFAULT_IPA_BITS    40      /* what KVM gives a VM of type 0 */
@@ -173,7 +174,7 @@ static int choose_gic(MachineState *ms, struct virt *v, GError **errp)
 
         v->gic_version = kvm_vm_ioctl(ms->kvm, KVM_CREATE_DEVICE, &cd) == 0 ? 3 : 2;
     }
-    max_cpus = v->gic_version == 3 ? (int)GICV3_MAX_CPUS : GICV2_MAX_CPUS;
+    max_cpus = v->gic_version == 3 ? (int)VIRT_GICV3_MAX_CPUS : VIRT_GICV2_MAX_CPUS;
     if (ms->smp > max_cpus) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "-smp %d: a GICv%d machine has at most %d vCPUs", ms->smp,
@@ -267,8 +268,31 @@ static void virtio_placed(void *opaque, uint64_t base, uint64_t size, unsigned i
     g_array_append_val(v->virtio, t);
 }
 
+/* Whether the command line asks for any virtio device. */
+static bool wants_virtio(MachineState *ms)
+{
+    for (guint i = 0; i < ms->devices->len; i++) {
+        struct device_opts *d = g_ptr_array_index(ms->devices, i);
+
+        if (virtio_is_device_driver(d->driver))
+            return true;
+    }
+    return ms->drives->len || ms->netdevs->len;
+}
+
 static int create_devices(MachineState *ms, struct virt *v, GError **errp)
 {
+    /*
+     * The virtio-mmio transports raise their interrupt through an irqfd or
+     * KVM_IRQ_LINE on their GSI; neither reaches the userspace GIC (and KVM
+     * answers KVM_IRQFD with EAGAIN while no vGIC is initialised).
+     */
+    if (!arm_gic_in_kernel(v->gic) && wants_virtio(ms)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "kernel_irqchip=off: virtio devices cannot interrupt through the "
+                    "userspace GIC yet (use kernel_irqchip=on)");
+        return -ENOTSUP;
+    }
     v->serial_chr = chardev_open(ms->serial, errp);
     if (!v->serial_chr)
         return -EINVAL;
@@ -338,6 +362,37 @@ static int load_images(MachineState *ms, struct virt *v, GError **errp)
     return ret;
 }
 
+/*
+ * The vCPU and in-kernel GIC state of arm64 is not saved yet: a section that
+ * fails makes a migration fail cleanly (the source goes on running) rather
+ * than start a destination without its vCPU registers.
+ */
+static int arm_state_save(void *opaque, GByteArray *out)
+{
+    (void)opaque;
+    (void)out;
+    error_report("migration: the arm64 vCPU and GIC state cannot be saved yet");
+    return -ENOTSUP;
+}
+
+static int arm_state_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                          GError **errp)
+{
+    g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "the arm64 vCPU and GIC state cannot be loaded yet");
+    return -EINVAL;
+}
+
+static void register_vmstate(void)
+{
+    struct vmstate_ops ops = {
+        .name = "arm-cpu", .instance = 0, .version = 0,
+        .save = arm_state_save, .load = arm_state_load,
+    };
+
+    vmstate_register(&ops);
+}
+
 static int virt_init(MachineState *ms, GError **errp)
 {
     struct virt *v = ms->priv;
@@ -380,6 +435,8 @@ static int virt_init(MachineState *ms, GError **errp)
         ret = build_dtb(ms, v, errp);
     if (ret == 0)
         ret = load_images(ms, v, errp);
+    if (ret == 0)
+        register_vmstate();
     return ret;
 }
 

@@ -270,19 +270,14 @@ struct pl011 *pl011_create(AddressSpace *as, uint64_t base, struct irq_line irq,
                            struct chardev *chr, GError **errp)
 {
     struct pl011 *s = g_new0(struct pl011, 1);
-    int ret;
 
     pthread_mutex_init(&s->lock, NULL);
     s->irq = irq;
     s->chr = chr;
     s->cr = CR_RESET;
     s->ifls = IFLS_RESET;
-    s->mr = memory_region_new_io("pl011", VIRT_UART_SIZE, &pl011_ops, s);
-    ret = memory_region_map(as, s->mr, base, 0);
-    if (ret < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "cannot map the PL011 at 0x%" PRIx64 ": %s", base, g_strerror(-ret));
-        memory_region_free(s->mr);
+    s->mr = memory_region_map_io(as, "pl011", base, VIRT_UART_SIZE, &pl011_ops, s, errp);
+    if (!s->mr) {
         g_free(s);
         return NULL;
     }

@@ -41,8 +41,8 @@
 
 #define GIC_NR_SPIS             256             /* as QEMU's virt */
 #define GIC_SPI_BASE            32              /* INTID of SPI 0 */
-#define GICV2_MAX_CPUS          8
-#define GICV3_MAX_CPUS          (VIRT_GIC_REDIST_SIZE / VIRT_GIC_REDIST_STRIDE)
+#define VIRT_GICV2_MAX_CPUS     8
+#define VIRT_GICV3_MAX_CPUS     (VIRT_GIC_REDIST_SIZE / VIRT_GIC_REDIST_STRIDE)
 
 /* The architected timer's PPIs (INTID = 16 + PPI). */
 #define ARCH_TIMER_S_EL1_PPI    13
