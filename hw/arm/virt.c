@@ -88,33 +88,11 @@ static int virt_set_prop(MachineState *ms, const char *key, const char *value,
     return -EINVAL;
 }
 
-static int read_file(const char *what, const char *path, uint8_t **data, size_t *len,
-                     GError **errp)
-{
-    g_autoptr(GError) err = NULL;
-    gchar *d;
-    gsize l;
-
-    if (!g_file_get_contents(path, &d, &l, &err)) {
-        g_set_error(errp, G_FILE_ERROR, err->code, "could not load %s '%s': %s",
-                    what, path, err->message);
-        return -ENOENT;
-    }
-    if (l == 0) {
-        g_free(d);
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s '%s' is empty", what, path);
-        return -EINVAL;
-    }
-    *data = (uint8_t *)d;
-    *len = l;
-    return 0;
-}
-
 /* -kernel is an Image or a gzip-compressed Image (Image.gz). */
 static int read_kernel(MachineState *ms, struct virt *v, GError **errp)
 {
     g_autoptr(GError) err = NULL;
-    int ret = read_file("kernel", ms->kernel, &v->kernel, &v->kernel_len, errp);
+    int ret = machine_read_file("kernel", ms->kernel, &v->kernel, &v->kernel_len, errp);
 
     if (ret < 0)
         return ret;
@@ -139,7 +117,7 @@ static int read_kernel(MachineState *ms, struct virt *v, GError **errp)
         return ret;
     }
     if (ms->initrd)
-        return read_file("initrd", ms->initrd, &v->initrd, &v->initrd_len, errp);
+        return machine_read_file("initrd", ms->initrd, &v->initrd, &v->initrd_len, errp);
     return 0;
 }
 

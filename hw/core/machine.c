@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <string.h>
 
 #include "qemu-vmm/machine.h"
@@ -15,6 +16,28 @@ const MachineClass *const machine_classes[] = {
 #endif
     NULL,
 };
+
+int machine_read_file(const char *what, const char *path, uint8_t **data, size_t *len,
+                      GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+    gchar *d;
+    gsize l;
+
+    if (!g_file_get_contents(path, &d, &l, &err)) {
+        g_set_error(errp, G_FILE_ERROR, err->code, "could not load %s '%s': %s",
+                    what, path, err->message);
+        return -ENOENT;
+    }
+    if (l == 0) {
+        g_free(d);
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s '%s' is empty", what, path);
+        return -EINVAL;
+    }
+    *data = (uint8_t *)d;
+    *len = l;
+    return 0;
+}
 
 const MachineClass *machine_find(const char *name)
 {

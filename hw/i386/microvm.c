@@ -204,28 +204,6 @@ static int map_ram(MachineState *ms, struct microvm *m, GError **errp)
     return ret;
 }
 
-static int read_file(const char *what, const char *path, uint8_t **data, size_t *len,
-                     GError **errp)
-{
-    g_autoptr(GError) err = NULL;
-    gchar *d;
-    gsize l;
-
-    if (!g_file_get_contents(path, &d, &l, &err)) {
-        g_set_error(errp, G_FILE_ERROR, err->code, "could not load %s '%s': %s",
-                    what, path, err->message);
-        return -ENOENT;
-    }
-    if (l == 0) {
-        g_free(d);
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s '%s' is empty", what, path);
-        return -EINVAL;
-    }
-    *data = (uint8_t *)d;
-    *len = l;
-    return 0;
-}
-
 /*
  * The images are read at start and at each reset, and freed once loaded:
  * a kernel and initrd are megabytes the VMM need not keep resident.
@@ -253,7 +231,7 @@ static void release_images(struct microvm *m)
  */
 static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
 {
-    int ret = read_file("kernel", ms->kernel, &m->kernel, &m->kernel_len, errp);
+    int ret = machine_read_file("kernel", ms->kernel, &m->kernel, &m->kernel_len, errp);
 
     if (ret < 0)
         return ret;
@@ -273,7 +251,7 @@ static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
     if (!ms->initrd)
         return 0;
     if (m->kind != KERNEL_MULTIBOOT)
-        return read_file("initrd", ms->initrd, &m->initrd, &m->initrd_len, errp);
+        return machine_read_file("initrd", ms->initrd, &m->initrd, &m->initrd_len, errp);
     {
         g_auto(GStrv) items = g_strsplit(ms->initrd, ",", -1);
 
@@ -283,7 +261,7 @@ static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
             uint8_t *data;
             size_t len;
 
-            ret = read_file("initrd", path, &data, &len, errp);
+            ret = machine_read_file("initrd", path, &data, &len, errp);
             if (ret < 0) {
                 g_free(mod);
                 return ret;

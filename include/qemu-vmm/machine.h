@@ -60,6 +60,13 @@ struct MachineState {
     void *priv;             /* the machine's own state */
 };
 
+/*
+ * Read a whole file the machine loads (what: "kernel", "initrd"): a missing
+ * or empty file is an error naming it.  *data is g_free()d by the caller.
+ */
+int machine_read_file(const char *what, const char *path, uint8_t **data, size_t *len,
+                      GError **errp);
+
 const MachineClass *machine_find(const char *name);
 const MachineClass *machine_default(void);
 void machine_print_list(FILE *out);
