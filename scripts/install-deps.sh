@@ -9,6 +9,10 @@ zlib1g-dev"
 # Linux guests in the emulated host (tests/functional): Debian's kernel and a
 # static busybox.  The QMP fuzz target: clang and its libFuzzer runtime.
 PACKAGES="$PACKAGES linux-image-amd64 busybox-static clang-14 libclang-rt-14-dev"
+# The small guest kernel with virtio-mmio command-line devices
+# (tests/functional/build-small-kernel), and ext4 images for its disk test.
+PACKAGES="$PACKAGES linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils cpio
+e2fsprogs"
 # The static arm64 cross build (make cross-aarch64) and the arm64 suite: the
 # cross compiler, arm64 -dev packages through dpkg's multiarch, QEMU for arm64.
 PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 linux-libc-dev:arm64
