@@ -134,9 +134,10 @@ void vm_request_exit(enum shutdown_cause cause, int code)
 {
     pthread_mutex_lock(&req_lock);
     if (!exit_req) {
-        exit_req = true;
+        /* code and cause first: a reader that sees the flag sees them too */
         exit_code = code;
         exit_cause = cause;
+        __atomic_store_n(&exit_req, true, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&req_lock);
     g_main_context_wakeup(NULL);
@@ -164,14 +165,10 @@ void vm_request_reset_cause(enum shutdown_cause cause)
     g_main_context_wakeup(NULL);
 }
 
+/* Read by every vCPU before each KVM_RUN: a load, not a lock. */
 bool vm_exit_requested(void)
 {
-    bool r;
-
-    pthread_mutex_lock(&req_lock);
-    r = exit_req;
-    pthread_mutex_unlock(&req_lock);
-    return r;
+    return __atomic_load_n(&exit_req, __ATOMIC_ACQUIRE);
 }
 
 int main_loop_run(int (*reset_fn)(void *opaque), void *opaque)
