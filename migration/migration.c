@@ -285,21 +285,23 @@ static int migrate_ram_and_state(struct mig_stream *s, struct ram_state *rs,
     return ret;
 }
 
+/* What migration_start() hands its thread: the channel as opened. */
+struct outgoing {
+    int fd;
+    bool is_socket;
+};
+
 static void *migration_thread(void *opaque)
 {
+    struct outgoing *out = opaque;
     struct mig_stream s;
     struct ram_state rs;
     bool was_running = runstate_is_running();
     int64_t stop_us = 0;
     int ret;
 
-    stream_init(&s, (int)(intptr_t)opaque, true, &cancel_requested);
-    {
-        int type;
-        socklen_t len = sizeof(type);
-
-        s.is_socket = getsockopt(s.fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
-    }
+    stream_init(&s, out->fd, out->is_socket, &cancel_requested);
+    g_free(out);
     ram_state_init(&rs, machine->mem);
     ret = migrate_ram_and_state(&s, &rs, &stop_us);
     memory_global_dirty_log_stop(machine->mem);
@@ -336,6 +338,7 @@ static void *migration_thread(void *opaque)
 
 int migration_start(const char *uri, GError **errp)
 {
+    struct outgoing *out;
     bool is_socket;
     int fd;
 
@@ -365,7 +368,10 @@ int migration_start(const char *uri, GError **errp)
     cancel_requested = false;
     pthread_mutex_unlock(&lock);
     vm_emit_event("MIGRATION", "{\"status\": \"setup\"}");
-    if (pthread_create(&thread, NULL, migration_thread, (void *)(intptr_t)fd)) {
+    out = g_new(struct outgoing, 1);
+    *out = (struct outgoing){ .fd = fd, .is_socket = is_socket };
+    if (pthread_create(&thread, NULL, migration_thread, out)) {
+        g_free(out);
         close(fd);
         set_status(MIGRATION_FAILED);
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot start the migration thread");

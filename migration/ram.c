@@ -27,18 +27,26 @@ static uint64_t region_pages(const MemoryRegion *mr)
     return mr->size >> VMM_PAGE_SHIFT;
 }
 
-void ram_state_init(struct ram_state *rs, AddressSpace *as)
+/* The RAM regions of as, in mapping order: the order of the layout record. */
+static GPtrArray *ram_regions(AddressSpace *as)
 {
-    memset(rs, 0, sizeof(*rs));
-    rs->regions = g_ptr_array_new();
+    GPtrArray *regions = g_ptr_array_new();
+
     for (guint i = 0; i < as->regions->len; i++) {
         MemoryRegion *mr = g_ptr_array_index(as->regions, i);
 
-        if (mr->type == MR_RAM) {
-            g_ptr_array_add(rs->regions, mr);
-            rs->total_pages += region_pages(mr);
-        }
+        if (mr->type == MR_RAM)
+            g_ptr_array_add(regions, mr);
     }
+    return regions;
+}
+
+void ram_state_init(struct ram_state *rs, AddressSpace *as)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->regions = ram_regions(as);
+    for (guint i = 0; i < rs->regions->len; i++)
+        rs->total_pages += region_pages(g_ptr_array_index(rs->regions, i));
     rs->dirty = g_new0(unsigned long *, rs->regions->len ? rs->regions->len : 1);
     for (guint i = 0; i < rs->regions->len; i++)
         rs->dirty[i] = bitmap_new(region_pages(g_ptr_array_index(rs->regions, i)));
@@ -158,20 +166,18 @@ int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, GPtrArray **
                     GError **errp)
 {
     struct vm_reader r = { .p = p, .len = len };
-    struct ram_state local;
+    g_autoptr(GPtrArray) regions = ram_regions(as);
     uint32_t n = get_u32(&r);
     int ret = 0;
 
-    ram_state_init(&local, as);
-    if (n != local.regions->len) {
+    if (n != regions->len) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     "the source has %u RAM regions, this VM %u (same -m and machine needed)",
-                    n, local.regions->len);
-        ret = -EINVAL;
-        goto out;
+                    n, regions->len);
+        return -EINVAL;
     }
     for (uint32_t i = 0; i < n && ret == 0; i++) {
-        MemoryRegion *mr = g_ptr_array_index(local.regions, i);
+        MemoryRegion *mr = g_ptr_array_index(regions, i);
         uint16_t nlen = get_u16(&r);
         char name[256] = { 0 };
         uint64_t size;
@@ -196,9 +202,7 @@ int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, GPtrArray **
         ret = -EINVAL;
     }
     if (ret == 0)
-        *out = g_ptr_array_copy(local.regions, NULL, NULL);
-out:
-    ram_state_destroy(&local);
+        *out = g_steal_pointer(&regions);
     return ret;
 }
 
