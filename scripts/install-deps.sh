@@ -9,6 +9,8 @@ zlib1g-dev"
 # Linux guests in the emulated host (tests/functional): Debian's kernel and a
 # static busybox.  The QMP fuzz target: clang and its libFuzzer runtime.
 PACKAGES="$PACKAGES linux-image-amd64 busybox-static clang-14 libclang-rt-14-dev"
+# iasl, which the ACPI unit test runs to disassemble and recompile the tables
+PACKAGES="$PACKAGES acpica-tools"
 # The small guest kernel with virtio-mmio command-line devices
 # (tests/functional/build-small-kernel), and ext4 images for its disk test.
 PACKAGES="$PACKAGES linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils cpio

@@ -25,6 +25,7 @@
 #define BOOT_FLAG       0xaa55
 #define MIN_VERSION     0x0206          /* cmdline_size exists */
 #define VERSION_64BIT   0x020c          /* xloadflags exists */
+#define VERSION_RSDP    0x020e          /* boot_params.acpi_rsdp_addr is read */
 #define LOADER_TYPE_UNDEFINED 0xff
 #define INITRD_MAX_OLD  0x37ffffffu
 
@@ -160,6 +161,9 @@ int linux_bzimage_load(AddressSpace *as, const struct x86_ram_layout *ram,
         bp->e820_table[i].type = map[i].type;
     }
     bp->e820_entries = (uint8_t)n;
+    /* older kernels find the RSDP by scanning the BIOS area, where it is too */
+    if (ram->acpi && hdr->version >= VERSION_RSDP)
+        bp->acpi_rsdp_addr = X86_ACPI_BASE;
     ret = address_space_write(as, X86_ZERO_PAGE, bp, sizeof(*bp));
     if (ret == 0)
         ret = x86_write_boot_tables(as, long_mode);
@@ -307,6 +311,8 @@ int pvh_load(AddressSpace *as, const struct x86_ram_layout *ram,
     n = x86_e820_map(ram, map, (int)G_N_ELEMENTS(map));
     for (int i = 0; i < n; i++)
         mm[i] = (struct hvm_memmap_entry){ map[i].addr, map[i].size, map[i].type, 0 };
+    if (ram->acpi)
+        info.rsdp_paddr = X86_ACPI_BASE;
     info.memmap_paddr = X86_PVH_INFO + 0x100;
     info.memmap_entries = (uint32_t)n;
     address_space_write(as, info.memmap_paddr, mm, n * sizeof(mm[0]));

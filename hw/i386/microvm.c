@@ -2,8 +2,10 @@
 /*
  * The microvm machine: RAM, the in-kernel irqchip (PIC, IOAPIC, LAPICs) and
  * PIT, a 16550A UART at 0x3f8 on IRQ 4, isa-debug-exit at 0xf4, the i8042
- * reset command at 0x64, an MP table, and the kernel loaders (Linux bzImage,
- * PVH ELF, Multiboot).  No firmware, no PCI: the kernel is entered directly.
+ * reset command at 0x64, an MP table, ACPI tables (acpi=on, the default:
+ * hw/i386/acpi-build.c) with their sleep registers at 0x600, and the kernel
+ * loaders (Linux bzImage, PVH ELF, Multiboot).  No firmware, no PCI: the
+ * kernel is entered directly.
  *
  * Guest-physical layout:
  *   0 .. min(RAM, 3 GiB)      RAM ("ram-below-4g")
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "qemu-vmm/acpi.h"
 #include "qemu-vmm/expect.h"
 #include "qemu-vmm/hw.h"
 #include "qemu-vmm/ioapic.h"
@@ -32,8 +35,11 @@
 #define SERIAL_IRQ          4
 #define DEBUG_EXIT_BASE     0xf4
 #define RESET_PORT          0x64    /* the i8042 command port: 0xfe resets */
+#define RESET_VALUE         0xfe
+#define ACPI_SLEEP_PORT     0x600   /* sleep control, sleep status */
 #define IOAPIC_PINS         24
 #define IOAPIC_BASE         0xfec00000ULL
+#define LAPIC_BASE          0xfee00000ULL
 #define VIRTIO_MMIO_BASE    0xfeb00000ULL   /* as QEMU's microvm */
 #define VIRTIO_GSI_BASE     5               /* GSIs 5..23 minus the UART's 4 */
 #define VIRTIO_MAX          19
@@ -41,6 +47,9 @@
 
 struct microvm {
     bool split_irqchip;     /* IOAPIC in userspace, LAPICs in KVM, no PIC/PIT */
+    bool acpi;              /* ACPI tables describe the devices (default) */
+    struct acpi_mmio_device virtio[VIRTIO_MAX];
+    int nr_virtio;
     struct ioapic *ioapic;
     uint64_t below_4g, above_4g;
     uint8_t *ram;
@@ -82,6 +91,16 @@ static int microvm_set_prop(MachineState *ms, const char *key, const char *value
         }
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "kernel_irqchip=%s: expected on or split", value);
+        return -EINVAL;
+    }
+    if (!strcmp(key, "acpi")) {
+        /* QEMU's is OnOffAuto; auto means on here as there */
+        if (!strcmp(value, "on") || !strcmp(value, "off") || !strcmp(value, "auto")) {
+            m->acpi = strcmp(value, "off") != 0;
+            return 0;
+        }
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "acpi=%s: expected on, off or auto", value);
         return -EINVAL;
     }
     g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
@@ -275,9 +294,29 @@ static int read_kernel(MachineState *ms, struct microvm *m, GError **errp)
     return 0;
 }
 
+static int write_acpi_tables(MachineState *ms, struct microvm *m, GError **errp)
+{
+    struct x86_acpi_config c = {
+        .nr_cpus = ms->smp,
+        .pcat_compat = !m->split_irqchip,
+        .ioapic_id = (uint8_t)ms->smp,      /* as in the MP table */
+        .ioapic_addr = IOAPIC_BASE,
+        .lapic_addr = LAPIC_BASE,
+        .serial_port = SERIAL_BASE,
+        .serial_irq = SERIAL_IRQ,
+        .sleep_port = ACPI_SLEEP_PORT,
+        .reset_port = RESET_PORT,
+        .reset_value = RESET_VALUE,
+        .virtio = m->virtio,
+        .nr_virtio = m->nr_virtio,
+    };
+
+    return x86_acpi_write(ms->mem, &c, errp);
+}
+
 static int load_kernel(MachineState *ms, struct microvm *m, GError **errp)
 {
-    struct x86_ram_layout ram = { m->below_4g, m->above_4g };
+    struct x86_ram_layout ram = { m->below_4g, m->above_4g, m->acpi };
     g_autofree struct multiboot_module *mods = NULL;
     g_autoptr(GError) err = NULL;
     int ret;
@@ -303,20 +342,32 @@ static int load_kernel(MachineState *ms, struct microvm *m, GError **errp)
     }
     if (ret == 0)
         ret = x86_write_mptable(ms->mem, ms->smp);
-    if (ret < 0)
+    if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "kernel '%s': %s",
                     ms->kernel, err ? err->message : "guest RAM too small for the MP table");
-    return ret;
+        return ret;
+    }
+    /* after the loaders: nothing of theirs may overwrite the tables */
+    return m->acpi ? write_acpi_tables(ms, m, errp) : 0;
 }
 
 /*
- * Linux finds virtio-mmio devices on x86 through the command line
- * (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES), as QEMU's microvm does without ACPI.
+ * Linux finds virtio-mmio devices on x86 through the DSDT (acpi=on), or
+ * else through the command line (CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES).  As
+ * QEMU's microvm, never both: a kernel with ACPI and the command-line
+ * option would probe each device twice.
  */
 static void announce_virtio(void *opaque, uint64_t base, uint64_t size, unsigned int gsi)
 {
     MachineState *ms = opaque;
+    struct microvm *m = ms->priv;
     char *old = ms->append;
+
+    if (m->acpi) {
+        if (m->nr_virtio < VIRTIO_MAX)      /* virtio_devices_init() stops there */
+            m->virtio[m->nr_virtio++] = (struct acpi_mmio_device){ base, size, gsi };
+        return;
+    }
 
     ms->append = g_strdup_printf("%s%svirtio_mmio.device=%" PRIu64 "@0x%" PRIx64 ":%u",
                                  old, *old ? " " : "", size, base, gsi);
@@ -342,7 +393,8 @@ static int create_devices(MachineState *ms, struct microvm *m, GError **errp)
     if (!m->uart)
         return -EINVAL;
     if (debug_exit_create(ms->io, DEBUG_EXIT_BASE, 4, errp) < 0 ||
-        reset_port_create(ms->io, RESET_PORT, errp) < 0)
+        reset_port_create(ms->io, RESET_PORT, errp) < 0 ||
+        (m->acpi && acpi_sleep_create(ms->io, ACPI_SLEEP_PORT, errp) < 0))
         return -EINVAL;
     for (guint i = 0; i < ms->devices->len; i++) {
         struct device_opts *d = g_ptr_array_index(ms->devices, i);
@@ -475,7 +527,10 @@ static int microvm_reset(MachineState *ms)
 
 static void microvm_create(MachineState *ms)
 {
-    ms->priv = g_new0(struct microvm, 1);
+    struct microvm *m = g_new0(struct microvm, 1);
+
+    m->acpi = true;         /* as QEMU's microvm */
+    ms->priv = m;
 }
 
 const MachineClass microvm_machine = {

@@ -47,11 +47,13 @@ int x86_write_boot_tables(AddressSpace *as, bool long_mode)
 
 int x86_e820_map(const struct x86_ram_layout *ram, struct x86_e820 *out, int max)
 {
-    struct x86_e820 map[5];
+    struct x86_e820 map[6];
     int n = 0;
 
     map[n++] = (struct x86_e820){ 0, X86_MPTABLE, 1 };
     map[n++] = (struct x86_e820){ X86_MPTABLE, 0xa0000 - X86_MPTABLE, 2 };
+    if (ram->acpi)
+        map[n++] = (struct x86_e820){ X86_ACPI_BASE, X86_ACPI_SIZE, 3 };
     map[n++] = (struct x86_e820){ 0xf0000, 0x10000, 2 };
     if (ram->below_4g > 0x100000)
         map[n++] = (struct x86_e820){ 0x100000, ram->below_4g - 0x100000, 1 };

@@ -22,6 +22,12 @@ int debug_exit_create(AddressSpace *io, uint64_t base, unsigned int size, GError
 /* The i8042 command port, for the reset command only. */
 int reset_port_create(AddressSpace *io, uint64_t base, GError **errp);
 
+/*
+ * The ACPI sleep control (+0) and status (+1) registers at base: S5 powers
+ * off (ends qemu-vmm as a guest shutdown).
+ */
+int acpi_sleep_create(AddressSpace *io, uint64_t base, GError **errp);
+
 struct testdev;
 /* vmm-testdev (docs/testdev.md); mem is the RAM address space for dirty tests */
 struct testdev *testdev_create(AddressSpace *mem, AddressSpace *io, GError **errp);

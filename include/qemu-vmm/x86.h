@@ -10,10 +10,15 @@
 #include "qemu-vmm/cpus.h"
 #include "qemu-vmm/memory.h"
 
-/* Where RAM is: [0, below_4g) and [4 GiB, 4 GiB + above_4g). */
+/*
+ * Where RAM is: [0, below_4g) and [4 GiB, 4 GiB + above_4g); with acpi,
+ * ACPI tables at X86_ACPI_BASE (the RSDP first), which the e820 map marks
+ * and the loaders point the kernel at.
+ */
 struct x86_ram_layout {
     uint64_t below_4g;
     uint64_t above_4g;
+    bool acpi;
 };
 
 /* Low memory the loaders use (all below 640 KiB, all marked RAM in e820). */
@@ -26,6 +31,12 @@ struct x86_ram_layout {
 #define X86_CMDLINE_MAX     0x10000ULL
 #define X86_MPTABLE         0x9fc00ULL  /* EBDA: where Linux looks for "_MP_" */
 #define X86_KERNEL_ADDR     0x100000ULL
+/*
+ * The ACPI tables, RSDP first: in the BIOS area (0xe0000-0xfffff) where a
+ * kernel that is not told the RSDP's address scans for it.  e820 type 3.
+ */
+#define X86_ACPI_BASE       0xe0000ULL
+#define X86_ACPI_SIZE       0x10000ULL
 
 /* Where the loader leaves the boot CPU. */
 struct x86_boot_state {
@@ -73,7 +84,7 @@ int x86_write_boot_tables(AddressSpace *as, bool long_mode);
 /* The e820 map of the layout; returns the number of entries (at most max). */
 struct x86_e820 {
     uint64_t addr, size;
-    uint32_t type;          /* 1 RAM, 2 reserved */
+    uint32_t type;          /* 1 RAM, 2 reserved, 3 ACPI tables */
 };
 int x86_e820_map(const struct x86_ram_layout *ram, struct x86_e820 *out, int max);
 /* An Intel MP table for nr_cpus CPUs and the IOAPIC at X86_MPTABLE. */

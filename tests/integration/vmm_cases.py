@@ -93,6 +93,11 @@ def case_err_irqchip_off():
                         r"kernel_irqchip=off is not supported on x86")
 
 
+def case_err_acpi_value():
+    expect_config_error(["-M", "microvm,acpi=maybe", "-kernel", guest("hello")],
+                        r"acpi=maybe: expected on, off or auto")
+
+
 def case_pio():
     expect_guest_pass(["-kernel", guest("pio"), "-device", "vmm-testdev"])
 

@@ -26,7 +26,7 @@ static void guest_init(struct guest *g)
     g->as = address_space_new("mem", 1ULL << 40, false);
     g->mr = memory_region_new_ram_ptr("ram", RAM_SIZE, g->ram);
     g_assert_cmpint(memory_region_map(g->as, g->mr, 0, 0), ==, 0);
-    g->layout = (struct x86_ram_layout){ RAM_SIZE, 0 };
+    g->layout = (struct x86_ram_layout){ RAM_SIZE, 0, false };
 }
 
 static void guest_free(struct guest *g)
@@ -250,7 +250,7 @@ static void test_mptable(void)
 
 static void test_e820_high(void)
 {
-    struct x86_ram_layout ram = { 3ULL << 30, 2ULL << 30 };
+    struct x86_ram_layout ram = { 3ULL << 30, 2ULL << 30, false };
     struct x86_e820 map[8];
     int n = x86_e820_map(&ram, map, 8);
 
@@ -258,6 +258,34 @@ static void test_e820_high(void)
     g_assert_cmphex(map[4].addr, ==, 1ULL << 32);
     g_assert_cmphex(map[4].size, ==, 2ULL << 30);
     g_assert_cmpint(x86_e820_map(&ram, map, 3), <, 0);
+}
+
+/* With ACPI tables the loaders say where the RSDP is, and e820 marks them. */
+static void test_acpi_rsdp(void)
+{
+    struct guest g;
+    struct x86_boot_state b;
+    size_t len;
+    g_autofree uint8_t *img = make_bzimage(&len, 0x020e, 1 << 20);
+    g_autofree uint8_t *pvh = NULL;
+    struct boot_params *bp;
+
+    guest_init(&g);
+    g.layout.acpi = true;
+    bp = (struct boot_params *)(g.ram + X86_ZERO_PAGE);
+    g_assert_cmpint(linux_bzimage_load(g.as, &g.layout, img, len, "", NULL, 0, &b, NULL), ==, 0);
+    g_assert_cmphex(bp->acpi_rsdp_addr, ==, X86_ACPI_BASE);
+    g_assert_cmpuint(bp->e820_entries, ==, 5);
+    g_assert_cmphex(bp->e820_table[2].addr, ==, X86_ACPI_BASE);
+    g_assert_cmpuint(bp->e820_table[2].type, ==, 3);
+    img[0x206] = 0x0d;      /* 2.13 does not read acpi_rsdp_addr: left 0 */
+    g_assert_cmpint(linux_bzimage_load(g.as, &g.layout, img, len, "", NULL, 0, &b, NULL), ==, 0);
+    g_assert_cmphex(bp->acpi_rsdp_addr, ==, 0);
+    /* PVH: hvm_start_info.rsdp_paddr, at offset 32 */
+    pvh = make_pvh(&len, 0x100040);
+    g_assert_cmpint(pvh_load(g.as, &g.layout, pvh, len, "", NULL, 0, &b, NULL), ==, 0);
+    g_assert_cmphex(*(uint64_t *)(g.ram + X86_PVH_INFO + 32), ==, X86_ACPI_BASE);
+    guest_free(&g);
 }
 
 int main(int argc, char **argv)
@@ -268,5 +296,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-boot/pvh", test_pvh);
     g_test_add_func("/x86-boot/mptable", test_mptable);
     g_test_add_func("/x86-boot/e820-high", test_e820_high);
+    g_test_add_func("/x86-boot/acpi-rsdp", test_acpi_rsdp);
     return g_test_run();
 }
