@@ -646,10 +646,10 @@ static void test_iasl(void)
 {
     struct x86_acpi_config c = config(4);
     g_autoptr(GByteArray) blob = g_byte_array_new();
-    g_autofree char *dir = NULL;
+    g_autofree char *dir = NULL, *iasl = g_find_program_in_path("iasl");
     struct tables t;
 
-    if (!g_find_program_in_path("iasl")) {
+    if (!iasl) {
         g_test_skip("iasl not installed (Debian: acpica-tools)");
         return;
     }
