@@ -93,6 +93,26 @@ def case_err_irqchip_off():
                         r"kernel_irqchip=off is not supported on x86")
 
 
+def case_acpi_tables():
+    # the RSDP found by the legacy scan, the tables behind it, 3 vCPUs, 2 devices
+    out, err = expect_guest_pass(["-smp", "3", "-kernel", guest("acpi"),
+                                  "-device", "virtio-rng-device", "-device", "virtio-rng-device",
+                                  "-append", "cpus=3 virtio=2"])
+    check("XSDT entry APIC" in out, "the XSDT lists no MADT", out, err)
+
+
+def case_acpi_off():
+    expect_guest_pass(["-M", "microvm,acpi=off", "-kernel", guest("acpi"),
+                       "-device", "virtio-rng-device", "-append", "acpi=0 virtio=1"])
+
+
+def case_acpi_poweroff():
+    # S5 through the FADT's sleep control register: a clean exit, code 0
+    rc, out, err = run(["-M", "microvm,kernel_irqchip=split", "-kernel", guest("acpi"),
+                        "-append", "poweroff=1"])
+    check(rc == 0 and "PASS" in out and "FAIL" not in out, f"exit code {rc}", out, err)
+
+
 def case_err_acpi_value():
     expect_config_error(["-M", "microvm,acpi=maybe", "-kernel", guest("hello")],
                         r"acpi=maybe: expected on, off or auto")
