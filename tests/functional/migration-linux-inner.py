@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Inside the emulated L1 host: migrate a counting Linux guest.
+
+Usage: migration-linux-inner.py DIR  (qemu-vmm, bzImage, guest.cpio.gz,
+disk.img in DIR).  A destination waits on a unix socket in /tmp (9p holds
+no sockets); the source boots the guest, which counts; once it has counted
+to 3 it is migrated (the guest is writing to the disk the whole time), the
+source quits, and the destination runs the guest to its end.  Prints both
+consoles, prefixed "src: " and "dst: ", for migration-linux.sh to check.
+"""
+import json
+import socket
+import subprocess
+import sys
+import time
+
+DIR = sys.argv[1]
+VM = [DIR + "/qemu-vmm", "-m", "128M", "-smp", "2", "-no-reboot",
+      "-kernel", DIR + "/bzImage", "-initrd", DIR + "/guest.cpio.gz",
+      "-drive", "file=%s/disk.img,if=virtio,format=raw" % DIR,
+      "-append", "console=ttyS0 reboot=t panic=-1 quiet"]
+MIG = "unix:/tmp/mig.sock"
+
+
+class QMP:
+    def __init__(self, path):
+        for _ in range(500):
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("no QMP at " + path)
+        self.file = self.sock.makefile("rw")
+        self.file.readline()
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.file.flush()
+        while True:
+            r = json.loads(self.file.readline())
+            if "event" not in r:
+                return r
+
+
+def start(name, extra):
+    log = open("/tmp/%s.log" % name, "wb")
+    return subprocess.Popen(VM + ["-qmp", "unix:/tmp/%s.qmp,server=on,wait=off" % name] +
+                            extra, stdout=log, stderr=subprocess.STDOUT)
+
+
+def console(name):
+    with open("/tmp/%s.log" % name, "rb") as f:
+        return f.read().decode(errors="replace").replace("\r", "")
+
+
+def wait_for(what, cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    print("timed out waiting for " + what)
+    return False
+
+
+def main():
+    t0 = time.monotonic()
+    dst = start("dst", ["-incoming", MIG])
+    src = start("src", [])
+    qs, qd = QMP("/tmp/src.qmp"), QMP("/tmp/dst.qmp")
+    ok = wait_for("count 3 on the source", lambda: "count 3 " in console("src"), 300)
+    if ok:
+        print("migrating after %.1f s" % (time.monotonic() - t0))
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
+        print("migrate:", qs.cmd("migrate", uri=MIG))
+        ok = wait_for("the migration",
+                      lambda: qs.cmd("query-migrate")["return"].get("status")
+                      in ("completed", "failed", "cancelled"), 300)
+        r = qs.cmd("query-migrate")["return"]
+        print("query-migrate:", json.dumps(r))
+        ok = ok and r.get("status") == "completed"
+        print("source status:", qs.cmd("query-status")["return"]["status"])
+        print("destination status:", qd.cmd("query-status")["return"]["status"])
+        qs.cmd("quit")
+    try:
+        src.wait(timeout=30)
+        rc = dst.wait(timeout=300 if ok else 5)
+    except subprocess.TimeoutExpired:
+        print("the destination did not finish")
+        rc = -1
+    for p in (src, dst):
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    print("source exit code %s, destination exit code %s, after %.1f s" %
+          (src.returncode, rc, time.monotonic() - t0))
+    for name in ("src", "dst"):
+        for line in console(name).splitlines():
+            print("%s: %s" % (name, line))
+    return 0 if ok and rc == 0 else 1
+
+
+sys.exit(main())
