@@ -59,9 +59,9 @@ def console(name):
         return f.read().decode(errors="replace").replace("\r", "")
 
 
-def wait_for(what, cond, timeout):
+def wait_for(what, cond, timeout, proc):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         if cond():
             return True
         time.sleep(0.2)
@@ -74,14 +74,14 @@ def main():
     dst = start("dst", ["-incoming", MIG])
     src = start("src", [])
     qs, qd = QMP("/tmp/src.qmp"), QMP("/tmp/dst.qmp")
-    ok = wait_for("count 3 on the source", lambda: "count 3 " in console("src"), 300)
+    ok = wait_for("count 3 on the source", lambda: "count 3 " in console("src"), 300, src)
     if ok:
         print("migrating after %.1f s" % (time.monotonic() - t0))
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
         print("migrate:", qs.cmd("migrate", uri=MIG))
         ok = wait_for("the migration",
                       lambda: qs.cmd("query-migrate")["return"].get("status")
-                      in ("completed", "failed", "cancelled"), 300)
+                      in ("completed", "failed", "cancelled"), 300, src)
         r = qs.cmd("query-migrate")["return"]
         print("query-migrate:", json.dumps(r))
         ok = ok and r.get("status") == "completed"

@@ -18,7 +18,7 @@ cp "$here/migration-linux-inner.py" "$dir/"
 COUNT=14
 mkfs.ext4 -q -F "$dir/disk.img" 32M
 cat >"$dir/guest.sh" <<GUEST
-mount -t ext4 /dev/vda /mnt || exit 11
+mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || exit 11
 # the disk writer: file k holds "block k" lines, 64 KiB, then a sync
 ( k=0; while [ ! -e /tmp/stop ]; do k=\$((k + 1)); yes "block \$k" | head -c 65536 >/mnt/d\$k
   sync; done; echo "writer: \$k files" ) &
