@@ -10,10 +10,15 @@ source quits, and the destination runs the guest to its end.  Prints both
 consoles, prefixed "src: " and "dst: ", for migration-linux.sh to check.
 """
 import json
-import socket
+import os
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                "..", "migration"))
+from qmpclient import QMP               # noqa: E402
 
 DIR = sys.argv[1]
 VM = [DIR + "/qemu-vmm", "-m", "128M", "-smp", "2", "-no-reboot",
@@ -21,31 +26,6 @@ VM = [DIR + "/qemu-vmm", "-m", "128M", "-smp", "2", "-no-reboot",
       "-drive", "file=%s/disk.img,if=virtio,format=raw" % DIR,
       "-append", "console=ttyS0 reboot=t panic=-1 quiet"]
 MIG = "unix:/tmp/mig.sock"
-
-
-class QMP:
-    def __init__(self, path):
-        for _ in range(500):
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("no QMP at " + path)
-        self.file = self.sock.makefile("rw")
-        self.file.readline()
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.file.flush()
-        while True:
-            r = json.loads(self.file.readline())
-            if "event" not in r:
-                return r
 
 
 def start(name, extra):
@@ -73,7 +53,7 @@ def main():
     t0 = time.monotonic()
     dst = start("dst", ["-incoming", MIG])
     src = start("src", [])
-    qs, qd = QMP("/tmp/src.qmp"), QMP("/tmp/dst.qmp")
+    qs, qd = QMP("/tmp/src.qmp", 60), QMP("/tmp/dst.qmp", 60)
     ok = wait_for("count 3 on the source", lambda: "count 3 " in console("src"), 300, src)
     if ok:
         print("migrating after %.1f s" % (time.monotonic() - t0))

@@ -14,7 +14,6 @@ dir=$(mktemp -d /var/tmp/qemu-vmm-migration-linux.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 cp "$1" "$dir/qemu-vmm"
 cp "$kernel" "$dir/bzImage"
-cp "$here/migration-linux-inner.py" "$dir/"
 COUNT=14
 mkfs.ext4 -q -F "$dir/disk.img" 32M
 cat >"$dir/guest.sh" <<GUEST
@@ -36,7 +35,7 @@ GUEST
 "$here/make-guest-initramfs" --script "$dir/guest.sh" "$dir/guest.cpio.gz"
 cd /
 out=$("$here/emulated-host" --timeout 900 --scratch "$dir" -- \
-    python3 "$dir/migration-linux-inner.py" "$dir" 2>&1) || {
+    python3 "$here/migration-linux-inner.py" "$dir" 2>&1) || {
     echo "$out"; echo "FAIL: qemu-vmm or the harness failed"; exit 1; }
 echo "$out" | grep -v '^\['
 fail=0

@@ -17,11 +17,13 @@ the migration fails it.  Both ends open the same image file.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
+from qmpclient import QMP               # noqa: E402
 
 VMM, GUESTS, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 ROUND_FIRST, ROUND_BYTES = 64 * 512, 2 * 512
@@ -34,31 +36,6 @@ def fail(msg, *procs):
             p.kill()
             p.wait()
     sys.exit(1)
-
-
-class QMP:
-    def __init__(self, path):
-        for _ in range(500):
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                time.sleep(0.02)
-        else:
-            raise RuntimeError("no QMP socket " + path)
-        self.file = self.sock.makefile("rw")
-        self.file.readline()
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.file.flush()
-        while True:
-            r = json.loads(self.file.readline())
-            if "event" not in r:
-                return r
 
 
 class VM:
