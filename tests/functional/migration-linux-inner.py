@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Inside the emulated L1 host: migrate a counting Linux guest.
+"""Inside the emulated L1 host: migrate a counting Linux guest, twice.
 
 Usage: migration-linux-inner.py DIR  (qemu-vmm, bzImage, guest.cpio.gz,
-disk.img in DIR).  A destination waits on a unix socket in /tmp (9p holds
-no sockets); the source boots the guest, which counts; once it has counted
-to 3 it is migrated (the guest is writing to the disk the whole time), the
-source quits, and the destination runs the guest to its end.  Prints both
-consoles, prefixed "src: " and "dst: ", for migration-linux.sh to check.
+disk.img in DIR).  The source ("vm0") boots the guest, which counts; after
+count 3, while the guest also writes to its disk, it is migrated to vm1;
+after count 10, while the guest only sleeps between counts (a lost timer
+would leave it asleep for good), vm1 is migrated to vm2, which runs the
+guest to its end.  Destinations wait on unix sockets in /tmp (9p holds no
+sockets); each source quits once its migration has completed.  Prints every
+console, its lines prefixed "vmN: ", for migration-linux.sh to check.
 """
 import json
 import os
@@ -25,17 +27,20 @@ VM = [DIR + "/qemu-vmm", "-m", "128M", "-smp", "2", "-no-reboot",
       "-kernel", DIR + "/bzImage", "-initrd", DIR + "/guest.cpio.gz",
       "-drive", "file=%s/disk.img,if=virtio,format=raw" % DIR,
       "-append", "console=ttyS0 reboot=t panic=-1 quiet"]
-MIG = "unix:/tmp/mig.sock"
+# migrate vm N to vm N+1 once vm N's console shows this
+MIGRATE_AT = ["count 3 ", "count 10 "]
 
 
-def start(name, extra):
+def start(n, extra):
+    name = "vm%d" % n
     log = open("/tmp/%s.log" % name, "wb")
-    return subprocess.Popen(VM + ["-qmp", "unix:/tmp/%s.qmp,server=on,wait=off" % name] +
-                            extra, stdout=log, stderr=subprocess.STDOUT)
+    p = subprocess.Popen(VM + ["-qmp", "unix:/tmp/%s.qmp,server=on,wait=off" % name] +
+                         extra, stdout=log, stderr=subprocess.STDOUT)
+    return p, QMP("/tmp/%s.qmp" % name, 60)
 
 
-def console(name):
-    with open("/tmp/%s.log" % name, "rb") as f:
+def console(n):
+    with open("/tmp/vm%d.log" % n, "rb") as f:
         return f.read().decode(errors="replace").replace("\r", "")
 
 
@@ -45,45 +50,58 @@ def wait_for(what, cond, timeout, proc):
         if cond():
             return True
         time.sleep(0.2)
-    print("timed out waiting for " + what)
+    print("gave up waiting for " + what)
     return False
+
+
+def migrate(t0, n, src, qs, at):
+    """vm n -> vm n+1 once at is on vm n's console; returns vm n+1 or None."""
+    uri = "unix:/tmp/mig%d.sock" % (n + 1)
+    if not wait_for("'%s' on vm%d" % (at, n), lambda: at in console(n), 300, src):
+        return None
+    dst, qd = start(n + 1, ["-incoming", uri])
+    print("vm%d -> vm%d after %.1f s" % (n, n + 1, time.monotonic() - t0))
+    qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
+    print("migrate:", qs.cmd("migrate", uri=uri))
+    wait_for("the migration", lambda: qs.cmd("query-migrate")["return"].get("status")
+             in ("completed", "failed", "cancelled"), 300, src)
+    r = qs.cmd("query-migrate")["return"]
+    print("query-migrate:", json.dumps(r))
+    print("vm%d: %s, vm%d: %s" % (n, qs.cmd("query-status")["return"]["status"], n + 1,
+                                  qd.cmd("query-status")["return"]["status"]))
+    qs.cmd("quit")
+    src.wait(timeout=30)
+    if r.get("status") != "completed":
+        dst.kill()
+        dst.wait()
+        return None
+    return dst, qd
 
 
 def main():
     t0 = time.monotonic()
-    dst = start("dst", ["-incoming", MIG])
-    src = start("src", [])
-    qs, qd = QMP("/tmp/src.qmp", 60), QMP("/tmp/dst.qmp", 60)
-    ok = wait_for("count 3 on the source", lambda: "count 3 " in console("src"), 300, src)
-    if ok:
-        print("migrating after %.1f s" % (time.monotonic() - t0))
-        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
-        print("migrate:", qs.cmd("migrate", uri=MIG))
-        ok = wait_for("the migration",
-                      lambda: qs.cmd("query-migrate")["return"].get("status")
-                      in ("completed", "failed", "cancelled"), 300, src)
-        r = qs.cmd("query-migrate")["return"]
-        print("query-migrate:", json.dumps(r))
-        ok = ok and r.get("status") == "completed"
-        print("source status:", qs.cmd("query-status")["return"]["status"])
-        print("destination status:", qd.cmd("query-status")["return"]["status"])
-        qs.cmd("quit")
+    vms = [start(0, [])]
+    for n, at in enumerate(MIGRATE_AT):
+        nxt = migrate(t0, n, vms[n][0], vms[n][1], at)
+        if not nxt:
+            break
+        vms.append(nxt)
+    last = vms[-1][0]
     try:
-        src.wait(timeout=30)
-        rc = dst.wait(timeout=300 if ok else 5)
+        rc = last.wait(timeout=120 if len(vms) > len(MIGRATE_AT) else 5)
     except subprocess.TimeoutExpired:
-        print("the destination did not finish")
+        print("vm%d did not finish" % (len(vms) - 1))
         rc = -1
-    for p in (src, dst):
+    for p, _ in vms:
         if p.poll() is None:
             p.kill()
             p.wait()
-    print("source exit code %s, destination exit code %s, after %.1f s" %
-          (src.returncode, rc, time.monotonic() - t0))
-    for name in ("src", "dst"):
-        for line in console(name).splitlines():
-            print("%s: %s" % (name, line))
-    return 0 if ok and rc == 0 else 1
+    print("exit codes %s after %.1f s" % ([p.returncode for p, _ in vms],
+                                          time.monotonic() - t0))
+    for n in range(len(vms)):
+        for line in console(n).splitlines():
+            print("vm%d: %s" % (n, line))
+    return 0 if len(vms) > len(MIGRATE_AT) and rc == 0 else 1
 
 
 sys.exit(main())

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Live migration of a Linux guest between two qemu-vmm processes in the
+# Live migration of a Linux guest between qemu-vmm processes in the
 # emulated L1 host (tests/functional/README.md).  The guest counts once a
 # second on its console and in a file of an ext4 disk, while a second loop
 # keeps writing files of known content to the disk; it is migrated over a
-# unix socket in the middle of that and must go on counting on the
+# unix socket in the middle of that (vm0 -> vm1), and again when it only
+# sleeps between counts (vm1 -> vm2).  It must go on counting on each
 # destination (no restart, timers alive: `sleep 1` returns) and leave a
 # consistent file system, checked here afterwards.
 # Usage: migration-linux.sh QEMU_VMM
@@ -14,7 +15,7 @@ dir=$(mktemp -d /var/tmp/qemu-vmm-migration-linux.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 cp "$1" "$dir/qemu-vmm"
 cp "$kernel" "$dir/bzImage"
-COUNT=14
+COUNT=14 IDLE_FROM=9
 mkfs.ext4 -q -F "$dir/disk.img" 32M
 cat >"$dir/guest.sh" <<GUEST
 mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || exit 11
@@ -23,12 +24,13 @@ mkdir -p /mnt && mount -t ext4 /dev/vda /mnt || exit 11
   sync; done; echo "writer: \$k files" ) &
 i=1
 while [ \$i -le $COUNT ]; do
+    # from here on the guest is idle between counts: only its timer wakes it
+    [ \$i -eq $IDLE_FROM ] && { touch /tmp/stop; wait; sync; }
     echo "count \$i \$(cat /proc/uptime)"
     echo "\$i" >>/mnt/counter.txt
     sleep 1
     i=\$((i + 1))
 done
-touch /tmp/stop; wait
 sync; umount /mnt || exit 12
 echo "counted to $COUNT"
 GUEST
@@ -39,14 +41,16 @@ out=$("$here/emulated-host" --timeout 900 --scratch "$dir" -- \
     echo "$out"; echo "FAIL: qemu-vmm or the harness failed"; exit 1; }
 echo "$out" | grep -v '^\['
 fail=0
-# the console of both sides, in order: every count once, none missing
-counts=$(echo "$out" | sed -n 's/^\(src\|dst\): count \([0-9]*\) .*/\2/p' | tr '\n' ' ')
+# the consoles in order: every count once, none missing, and counts on each VM
+counts=$(echo "$out" | sed -n 's/^vm[0-9]: count \([0-9]*\) .*/\1/p' | tr '\n' ' ')
 want=$(seq 1 $COUNT | tr '\n' ' ')
 [ "$counts" = "$want" ] || { echo "FAIL: counts '$counts', expected '$want'"; fail=1; }
-echo "$out" | grep -q "^dst: count" || { echo "FAIL: the destination never counted"; fail=1; }
-echo "$out" | grep -q "^dst: .*init started" && { echo "FAIL: the guest restarted"; fail=1; }
-echo "$out" | grep -q "^dst: counted to $COUNT" || { echo "FAIL: no end on the destination"; fail=1; }
-echo "$out" | grep -q "^dst: qemu-vmm-guest: exit status 0" ||
+for n in 0 1 2; do
+    echo "$out" | grep -q "^vm$n: count" || { echo "FAIL: vm$n never counted"; fail=1; }
+done
+echo "$out" | grep -q "^vm[12]: .*init started" && { echo "FAIL: the guest restarted"; fail=1; }
+echo "$out" | grep -q "^vm2: counted to $COUNT" || { echo "FAIL: no end on vm2"; fail=1; }
+echo "$out" | grep -q "^vm2: qemu-vmm-guest: exit status 0" ||
     { echo "FAIL: the guest's commands failed"; fail=1; }
 # the disk: a clean file system, every counter line, every file whole
 e2fsck -fn "$dir/disk.img" >"$dir/fsck.txt" 2>&1 ||

@@ -8,9 +8,10 @@ polling: each round reads back what the previous round wrote and writes
 new data, so a request lost, done twice or answered from stale state by
 the migration fails it.  Both ends open the same image file.
 
-  virtio-blk       migrated mid-run over unix: the destination finishes the
-                   rounds (the guest passes, qemu-vmm exit 1) and the image
-                   holds the last round's data.
+  virtio-blk       migrated mid-run over unix, with a virtio-rng and a
+                   virtio-console the guest has used: the destination
+                   finishes the rounds (the guest passes, qemu-vmm exit 1)
+                   and the image holds the last round's data.
   virtio-mismatch  destinations with another disk size, without the disk,
                    with one device more: each refuses the stream, saying
                    why, and the source keeps running its guest.
@@ -41,11 +42,12 @@ def fail(msg, *procs):
 class VM:
     """A qemu-vmm running the guest; its output goes to a file."""
 
-    def __init__(self, tmp, name, drives, extra, rounds):
+    def __init__(self, tmp, name, drives, extra, rounds, params=""):
         self.log = os.path.join(tmp, name + ".log")
         qmp = os.path.join(tmp, name + ".qmp")
         args = [VMM, "-m", "64M", "-kernel", os.path.join(GUESTS, "virtio-blk.elf"),
-                "-append", "rounds=%d" % rounds, "-qmp", "unix:%s,server=on,wait=off" % qmp]
+                "-append", "rounds=%d %s" % (rounds, params),
+                "-qmp", "unix:%s,server=on,wait=off" % qmp]
         for d in drives:
             args += ["-drive", "file=%s,if=virtio,format=raw" % d]
         with open(self.log, "wb") as out:
@@ -103,8 +105,11 @@ def case_virtio_blk():
     rounds = 4000
     with tempfile.TemporaryDirectory() as tmp:
         img, uri = image(tmp, "disk.img", 1 << 20), "unix:" + os.path.join(tmp, "mig.sock")
-        dst = VM(tmp, "dst", [img], ["-incoming", uri], rounds)
-        src = VM(tmp, "src", [img], [], rounds)
+        # an rng and a console in use too: their state goes along
+        more = ["-device", "virtio-rng-device", "-chardev", "null,id=c0",
+                "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0"]
+        dst = VM(tmp, "dst", [img], ["-incoming", uri] + more, rounds)
+        src = VM(tmp, "src", [img], more, rounds, "rng=1 console=1")
         src.wait_output("virtio-blk: round 500\n")
         info = migrate(src, uri)
         if info["status"] != "completed":
