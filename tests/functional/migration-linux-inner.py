@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Inside the emulated L1 host: migrate a counting Linux guest, twice.
 
-Usage: migration-linux-inner.py DIR  (qemu-vmm, bzImage, guest.cpio.gz,
-disk.img in DIR).  The source ("vm0") boots the guest, which counts; after
-count 3, while the guest also writes to its disk, it is migrated to vm1;
-after count 10, while the guest only sleeps between counts (a lost timer
-would leave it asleep for good), vm1 is migrated to vm2, which runs the
-guest to its end.  Destinations wait on unix sockets in /tmp (9p holds no
+Usage: migration-linux-inner.py DIR IDLE_FROM  (qemu-vmm, bzImage,
+guest.cpio.gz, disk.img in DIR).  The source ("vm0") boots the guest,
+which counts; after count 3, while the guest also writes to its disk, it is
+migrated to vm1; once vm1 has counted twice and the guest only sleeps
+between counts (from count IDLE_FROM on; a lost timer would leave it
+asleep for good), vm1 is migrated to vm2, which runs the guest to its end.  Destinations wait on unix sockets in /tmp (9p holds no
 sockets); each source quits once its migration has completed.  Prints every
 console, its lines prefixed "vmN: ", for migration-linux.sh to check.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,8 +28,12 @@ VM = [DIR + "/qemu-vmm", "-m", "128M", "-smp", "2", "-no-reboot",
       "-kernel", DIR + "/bzImage", "-initrd", DIR + "/guest.cpio.gz",
       "-drive", "file=%s/disk.img,if=virtio,format=raw" % DIR,
       "-append", "console=ttyS0 reboot=t panic=-1 quiet"]
-# migrate vm N to vm N+1 once vm N's console shows this
-MIGRATE_AT = ["count 3 ", "count 10 "]
+IDLE_FROM = int(sys.argv[2])     # the guest's first count without disk writes
+# migrate vm N to vm N+1 once vm N's console shows this: vm0 early, while
+# the guest writes; vm1 once it has counted twice, and not before the guest
+# is idle
+MIGRATE_AT = [lambda: "count 3 ",
+              lambda: "count %d " % max(IDLE_FROM + 1, last_count(1) + 2)]
 
 
 def start(n, extra):
@@ -55,27 +60,36 @@ def wait_for(what, cond, timeout, proc):
 
 
 def migrate(t0, n, src, qs, at):
-    """vm n -> vm n+1 once at is on vm n's console; returns vm n+1 or None."""
-    uri = "unix:/tmp/mig%d.sock" % (n + 1)
-    if not wait_for("'%s' on vm%d" % (at, n), lambda: at in console(n), 300, src):
+    """vm n -> vm n+1 once at() is on vm n's console; returns vm n+1 or None."""
+    uri, text = "unix:/tmp/mig%d.sock" % (n + 1), at()
+    if not wait_for("'%s' on vm%d" % (text, n), lambda: text in console(n), 300, src):
         return None
     dst, qd = start(n + 1, ["-incoming", uri])
-    print("vm%d -> vm%d after %.1f s" % (n, n + 1, time.monotonic() - t0))
-    qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
-    print("migrate:", qs.cmd("migrate", uri=uri))
-    wait_for("the migration", lambda: qs.cmd("query-migrate")["return"].get("status")
-             in ("completed", "failed", "cancelled"), 300, src)
-    r = qs.cmd("query-migrate")["return"]
-    print("query-migrate:", json.dumps(r))
-    print("vm%d: %s, vm%d: %s" % (n, qs.cmd("query-status")["return"]["status"], n + 1,
-                                  qd.cmd("query-status")["return"]["status"]))
-    qs.cmd("quit")
-    src.wait(timeout=30)
+    print("vm%d -> vm%d at '%s' after %.1f s" % (n, n + 1, text, time.monotonic() - t0))
+    try:
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30})
+        print("migrate:", qs.cmd("migrate", uri=uri))
+        wait_for("the migration", lambda: qs.cmd("query-migrate")["return"].get("status")
+                 in ("completed", "failed", "cancelled"), 300, src)
+        r = qs.cmd("query-migrate")["return"]
+        print("query-migrate:", json.dumps(r))
+        print("vm%d: %s, vm%d: %s" % (n, qs.cmd("query-status")["return"]["status"], n + 1,
+                                      qd.cmd("query-status")["return"]["status"]))
+        qs.cmd("quit")
+        src.wait(timeout=30)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        print("vm%d: QMP failed (%r), exit code %s" % (n, e, src.poll()))
+        r = {}
     if r.get("status") != "completed":
         dst.kill()
         dst.wait()
         return None
     return dst, qd
+
+
+def last_count(n):
+    counts = re.findall(r"^count (\d+) ", console(n), re.M)
+    return int(counts[-1]) if counts else 0
 
 
 def main():
