@@ -544,6 +544,9 @@ int main(int argc, char **argv)
     }
     vm_set_no_reboot(cfg.no_reboot);
 
+    /* devices see it: an incoming VM's disks wait for the source to let go */
+    if (cfg.incoming)
+        runstate_set(RUN_STATE_INMIGRATE);
     if (ms.mc->init(&ms, &err) < 0) {
         error_report("%s", err ? err->message : "machine initialisation failed");
         return EXIT_CONFIG_ERROR;

@@ -26,6 +26,9 @@ enum record_type {
 unsigned int vmstate_count(void);
 const struct vmstate_ops *vmstate_get(unsigned int i);
 const struct vmstate_ops *vmstate_find(const char *name, uint32_t instance);
+/* Every registered section is among loaded[0..n): else a device the source lacks. */
+int vmstate_check_complete(const struct vmstate_ops *const *loaded, unsigned int n,
+                           GError **errp);
 
 /* ---- channels (channel.c) ---- */
 /* Outgoing: connect or create; returns an fd or -errno with errp set. */

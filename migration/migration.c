@@ -488,6 +488,16 @@ static int load_stream(struct mig_stream *s, GError **errp)
         if (ret < 0)
             return ret;
     }
+    {
+        g_autofree const struct vmstate_ops **loaded = g_new0(const struct vmstate_ops *,
+                                                              pending->len + 1);
+
+        for (guint i = 0; i < pending->len; i++)
+            loaded[i] = ((struct pending_state *)g_ptr_array_index(pending, i))->ops;
+        ret = vmstate_check_complete(loaded, pending->len, errp);
+        if (ret < 0)
+            return ret;
+    }
     for (guint i = 0; i < pending->len; i++) {
         struct pending_state *ps = g_ptr_array_index(pending, i);
 

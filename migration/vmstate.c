@@ -14,6 +14,33 @@ void vmstate_register(const struct vmstate_ops *ops)
     g_array_append_val(sections, *ops);
 }
 
+void vmstate_unregister(void *opaque)
+{
+    for (guint i = 0; sections && i < sections->len; i++) {
+        if (g_array_index(sections, struct vmstate_ops, i).opaque == opaque)
+            g_array_remove_index(sections, i--);
+    }
+}
+
+int vmstate_check_complete(const struct vmstate_ops *const *loaded, unsigned int n,
+                           GError **errp)
+{
+    for (unsigned int i = 0; i < vmstate_count(); i++) {
+        const struct vmstate_ops *o = vmstate_get(i);
+        bool found = false;
+
+        for (unsigned int j = 0; j < n && !found; j++)
+            found = loaded[j] == o;
+        if (!found) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "the stream has no state for '%s' %u: the source has no such "
+                        "device", o->name, o->instance);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 unsigned int vmstate_count(void)
 {
     return sections ? sections->len : 0;

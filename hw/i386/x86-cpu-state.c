@@ -28,6 +28,7 @@ enum cpu_part {
 enum vm_part { PART_CLOCK = 1, PART_PIC_MASTER, PART_PIC_SLAVE, PART_IOAPIC, PART_PIT };
 
 #define MAX_MSRS 512
+#define MSR_IA32_TSC_DEADLINE   0x6e0
 
 struct msr_list {
     uint32_t n;
@@ -164,6 +165,42 @@ static bool find_parts(const uint8_t *buf, size_t len, const uint8_t **part, uin
     return true;
 }
 
+/* A copy of a part, made once, that the ioctls may write to. */
+static void *copy_of(void **copy, const uint8_t *part, uint32_t len)
+{
+    if (!*copy)
+        *copy = g_memdup2(part, len);
+    return *copy;
+}
+
+/*
+ * KVM ignores a TSC deadline written while the LAPIC timer is not in
+ * TSC-deadline mode, which it is not until the LAPIC is restored, after
+ * the MSRs: without this a guest that sleeps on the deadline timer (Linux)
+ * never wakes on the destination.
+ */
+static int restore_tsc_deadline(CPUState *cpu, const uint8_t *msrs, uint32_t len,
+                                GError **errp)
+{
+    for (uint32_t off = 0; off + sizeof(struct kvm_msr_entry) <= len;
+         off += sizeof(struct kvm_msr_entry)) {
+        struct {
+            struct kvm_msrs hdr;
+            struct kvm_msr_entry e;
+        } one = { .hdr.nmsrs = 1 };
+
+        memcpy(&one.e, msrs + off, sizeof(one.e));
+        if (one.e.index != MSR_IA32_TSC_DEADLINE)
+            continue;
+        if (ioctl(cpu->fd, KVM_SET_MSRS, &one) != 1) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        "vCPU %d: KVM refused the TSC deadline", cpu->index);
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
 static int cpu_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
                     GError **errp)
 {
@@ -193,6 +230,11 @@ static int cpu_load(void *opaque, const uint8_t *buf, size_t len, uint32_t versi
                         plen[tag]);
             return -EINVAL;
         }
+        if (tag == PART_EVENTS) {
+            /* GET leaves these flags clear; without them SET drops the values */
+            ((struct kvm_vcpu_events *)copy_of(&copy, part[tag], plen[tag]))->flags |=
+                KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+        }
         if (tag == PART_MSRS) {
             struct kvm_msrs *m = g_malloc0(sizeof(*m) + plen[tag]);
 
@@ -208,8 +250,7 @@ static int cpu_load(void *opaque, const uint8_t *buf, size_t len, uint32_t versi
             }
             g_free(m);
         } else {
-            copy = g_memdup2(part[tag], plen[tag]);
-            ret = ioctl(cpu->fd, cpu_parts[i].set, copy);
+            ret = ioctl(cpu->fd, cpu_parts[i].set, copy_of(&copy, part[tag], plen[tag]));
         }
         if (ret < 0) {
             g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -217,6 +258,9 @@ static int cpu_load(void *opaque, const uint8_t *buf, size_t len, uint32_t versi
                         strerror(errno));
             return -errno;
         }
+        if (tag == PART_LAPIC &&
+            restore_tsc_deadline(cpu, part[PART_MSRS], plen[PART_MSRS], errp) < 0)
+            return -EIO;
     }
     return 0;
 }

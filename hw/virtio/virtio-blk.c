@@ -25,6 +25,8 @@
 #include <linux/virtio_ids.h>
 
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
+#include "qemu-vmm/runstate.h"
 #include "qemu-vmm/virtio-blk.h"
 #include "qemu-vmm/virtio-blk-io.h"
 #include "qemu-vmm/virtio-iov.h"
@@ -45,6 +47,8 @@ struct virtio_blk {
     struct blk_backend *be;
     uint64_t capacity;      /* sectors */
     bool readonly;
+    bool locked;            /* we hold the image's lock (not while handed over) */
+    char *path;             /* for messages */
     bool direct;
     bool ignore_flush;
     bool discard_unmap;
@@ -413,8 +417,81 @@ static void blk_handle_queue(struct virtio_device *vdev, unsigned int q)
 
 /* ---- set-up ---- */
 
+/* ---- migration (lock held, nothing in flight) ---- */
+
+/* Two VMs writing one image corrupt it; readers may share it. */
+static int lock_image(struct virtio_blk *s, GError **errp)
+{
+    struct flock lk = { .l_type = s->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+
+    if (s->locked)
+        return 0;
+    if (fcntl(s->fd, F_OFD_SETLK, &lk) < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "'%s' is in use by another process (cannot get a %s lock)",
+                    s->path, s->readonly ? "shared" : "write");
+        return -EBUSY;
+    }
+    s->locked = true;
+    return 0;
+}
+
+
+/*
+ * The state goes to another VM that opens the same image: what we wrote
+ * must be on the disk, and the image's lock free for the destination.
+ */
+static int blk_save(struct virtio_device *vdev, GByteArray *out)
+{
+    struct virtio_blk *s = to_blk(vdev);
+    struct flock lk = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+    if (!s->readonly && fdatasync(s->fd) < 0 && errno != EINVAL)
+        return -errno;
+    if (s->locked && fcntl(s->fd, F_OFD_SETLK, &lk) == 0)
+        s->locked = false;
+    put_u64(out, s->capacity);
+    put_u8(out, s->readonly);
+    return 0;
+}
+
+/* The same disk behind the device, or the guest's view of it breaks. */
+static int blk_load(struct virtio_device *vdev, struct vm_reader *r, GError **errp)
+{
+    struct virtio_blk *s = to_blk(vdev);
+    uint64_t capacity = get_u64(r);
+    uint8_t readonly = get_u8(r);
+
+    if (r->error)
+        return 0;       /* the caller reports the short section */
+    if (capacity != s->capacity || readonly != s->readonly) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: the source's disk has %" PRIu64 " sectors%s, '%s' here %" PRIu64
+                    "%s", vdev->name, capacity, readonly ? " (read-only)" : "", s->path,
+                    s->capacity, s->readonly ? " (read-only)" : "");
+        return -EINVAL;
+    }
+    if (lock_image(s, errp) < 0) {
+        g_prefix_error(errp, "%s: ", vdev->name);
+        return -EBUSY;
+    }
+    return 0;
+}
+
+/* Running again after a failed migration: the image is ours again. */
+static void blk_resume(struct virtio_device *vdev)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (lock_image(to_blk(vdev), &err) < 0)
+        error_report("%s: %s", vdev->name, err->message);
+}
+
 static const struct virtio_device_ops blk_ops = {
     .handle_queue = blk_handle_queue,
+    .save = blk_save,
+    .load = blk_load,
+    .resume = blk_resume,
 };
 
 static void fill_config(struct virtio_blk *s)
@@ -450,8 +527,6 @@ static int open_image(struct virtio_blk *s, const struct virtio_blk_conf *conf,
                       GError **errp)
 {
     int flags = O_CLOEXEC | (conf->readonly ? O_RDONLY : O_RDWR);
-    struct flock lk = { .l_type = conf->readonly ? F_RDLCK : F_WRLCK,
-                        .l_whence = SEEK_SET };
     struct stat st;
     off_t size;
 
@@ -459,6 +534,8 @@ static int open_image(struct virtio_blk *s, const struct virtio_blk_conf *conf,
         flags |= O_DIRECT;
     if (conf->cache == BLK_CACHE_WRITETHROUGH || conf->cache == BLK_CACHE_DIRECTSYNC)
         flags |= O_DSYNC;
+    s->readonly = conf->readonly;
+    s->path = g_strdup(conf->path);
     s->fd = open(conf->path, flags);
     if (s->fd < 0 && errno == EINVAL && (flags & O_DIRECT)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -477,13 +554,12 @@ static int open_image(struct virtio_blk *s, const struct virtio_blk_conf *conf,
                     "'%s' is not a regular file or a block device", conf->path);
         return -EINVAL;
     }
-    /* two VMs writing one image corrupt it; readers may share it */
-    if (fcntl(s->fd, F_OFD_SETLK, &lk) < 0) {
-        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                    "'%s' is in use by another process (cannot get a %s lock)",
-                    conf->path, conf->readonly ? "shared" : "write");
+    /*
+     * An incoming VM takes the lock only with the state, once the source
+     * has let go of the image (see blk_save).
+     */
+    if (runstate_get() != RUN_STATE_INMIGRATE && lock_image(s, errp) < 0)
         return -EBUSY;
-    }
     size = lseek(s->fd, 0, SEEK_END);
     if (size < 0) {
         g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
@@ -528,10 +604,10 @@ struct virtio_device *virtio_blk_create(const char *name, AddressSpace *as,
     if (open_image(s, conf, errp) < 0) {
         if (s->fd >= 0)
             close(s->fd);
+        g_free(s->path);
         g_free(s);
         return NULL;
     }
-    s->readonly = conf->readonly;
     s->ignore_flush = conf->cache == BLK_CACHE_UNSAFE;
     s->discard_unmap = conf->discard_unmap;
     if (conf->serial)
@@ -564,5 +640,6 @@ void virtio_blk_free(struct virtio_device *vdev)
     blk_backend_free(s->be);
     virtio_device_cleanup(vdev);
     close(s->fd);
+    g_free(s->path);
     g_free(s);
 }

@@ -14,6 +14,7 @@
 #include <linux/virtio_ids.h>
 
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
 #include "qemu-vmm/virtio-console.h"
 #include "qemu-vmm/virtio-iov.h"
 
@@ -27,6 +28,8 @@ struct virtio_console {
     struct vcon_chr *chr;
     struct virtq_elem *tx_elem;     /* output the backend has not taken all of */
     size_t tx_off;
+    /* bytes of the next transmit chain already written (given back at a stop) */
+    uint32_t tx_skip;
 };
 
 static struct virtio_console *to_con(struct virtio_device *vdev)
@@ -76,7 +79,8 @@ static bool handle_tx(struct virtio_console *s, struct virtqueue *vq)
             if (ret == 0)
                 break;
             s->tx_elem = e;
-            s->tx_off = 0;
+            s->tx_off = s->tx_skip;
+            s->tx_skip = 0;
         }
         if (!tx_continue(s))
             break;      /* the backend tells us when it can take more */
@@ -158,12 +162,50 @@ static void con_reset(struct virtio_device *vdev)
 
     virtqueue_elem_free(s->tx_elem);
     s->tx_elem = NULL;
+    s->tx_skip = 0;
+}
+
+/*
+ * The VM stopped with output half written: the chain goes back to the ring
+ * (the used ring stays as the guest knows it), and what was written of it
+ * is remembered, so that nothing is written twice, here or after migration.
+ */
+static void con_pause(struct virtio_device *vdev)
+{
+    struct virtio_console *s = to_con(vdev);
+
+    if (!s->tx_elem)
+        return;
+    virtqueue_unpop(&vdev->vq[TX_QUEUE], s->tx_elem);
+    s->tx_skip = (uint32_t)MIN(s->tx_off, UINT32_MAX);
+    virtqueue_elem_free(s->tx_elem);
+    s->tx_elem = NULL;
+}
+
+static int con_save(struct virtio_device *vdev, GByteArray *out)
+{
+    put_u32(out, to_con(vdev)->tx_skip);
+    return 0;
+}
+
+static int con_load(struct virtio_device *vdev, struct vm_reader *r, GError **errp)
+{
+    struct virtio_console *s = to_con(vdev);
+
+    (void)errp;
+    virtqueue_elem_free(s->tx_elem);
+    s->tx_elem = NULL;
+    s->tx_skip = get_u32(r);
+    return 0;
 }
 
 static const struct virtio_device_ops console_ops = {
     .handle_queue = con_handle_queue,
     .config_write = con_config_write,
     .reset = con_reset,
+    .pause = con_pause,
+    .save = con_save,
+    .load = con_load,
 };
 
 struct virtio_device *virtio_console_create(const char *name, AddressSpace *as,

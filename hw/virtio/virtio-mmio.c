@@ -17,16 +17,19 @@
 
 #include "qemu-vmm/irq.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
 #include "qemu-vmm/virtio.h"
 #include "qemu-vmm/virtio-mmio.h"
 
 #define VIRTIO_MMIO_QUEUE_RESET 0x0c0   /* 1.2: with VIRTIO_F_RING_RESET only */
+#define VMSTATE_VERSION         1
 
 enum irq_mode { IRQ_NONE, IRQ_IRQFD, IRQ_LINE };
 
 struct virtio_mmio {
     struct virtio_device *vdev;
     MemoryRegion *mr;
+    uint64_t base;
     uint32_t dev_features_sel;
     uint32_t drv_features_sel;
     uint32_t queue_sel;
@@ -332,12 +335,87 @@ static void mmio_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
     pthread_mutex_unlock(&vdev->lock);
 }
 
+/* ---- migration: one section per transport (docs/migration-format.md) ---- */
+
+int virtio_mmio_save(struct virtio_mmio *m, GByteArray *out)
+{
+    int ret;
+
+    pthread_mutex_lock(&m->vdev->lock);
+    put_u64(out, m->base);
+    put_u32(out, m->gsi);
+    put_u32(out, m->dev_features_sel);
+    put_u32(out, m->drv_features_sel);
+    put_u32(out, m->queue_sel);
+    put_u32(out, m->shm_sel);
+    ret = virtio_device_save(m->vdev, out);
+    pthread_mutex_unlock(&m->vdev->lock);
+    return ret;
+}
+
+int virtio_mmio_load(struct virtio_mmio *m, const uint8_t *buf, size_t len,
+                     uint32_t version, GError **errp)
+{
+    struct vm_reader r = { .p = buf, .len = len };
+    uint64_t base;
+    uint32_t gsi, sel[4];
+    int ret;
+
+    if (version != VMSTATE_VERSION) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: virtio-mmio state version %u, this VM knows %u", m->vdev->name,
+                    version, VMSTATE_VERSION);
+        return -EINVAL;
+    }
+    base = get_u64(&r);
+    gsi = get_u32(&r);
+    for (unsigned int i = 0; i < 4; i++)
+        sel[i] = get_u32(&r);
+    if (r.error || base != m->base || gsi != m->gsi) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    r.error ? "%s: virtio-mmio state truncated"
+                            : "%s: transport at 0x%" PRIx64 " (GSI %u) on the source, at 0x%"
+                              PRIx64 " (GSI %u) here", m->vdev->name, base, gsi, m->base,
+                    m->gsi);
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&m->vdev->lock);
+    ret = virtio_device_load(m->vdev, &r, errp);
+    if (ret == 0 && r.pos != r.len) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: %zu bytes left over in the virtio-mmio state", m->vdev->name,
+                    r.len - r.pos);
+        ret = -EINVAL;
+    }
+    if (ret == 0) {
+        m->dev_features_sel = sel[0];
+        m->drv_features_sel = sel[1];
+        m->queue_sel = sel[2];
+        m->shm_sel = sel[3];
+    }
+    pthread_mutex_unlock(&m->vdev->lock);
+    return ret;
+}
+
+static int vmstate_save(void *opaque, GByteArray *out)
+{
+    return virtio_mmio_save(opaque, out);
+}
+
+static int vmstate_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                        GError **errp)
+{
+    return virtio_mmio_load(opaque, buf, len, version, errp);
+}
+
 static const MemoryRegionOps mmio_ops = {
     .read = mmio_read,
     .write = mmio_write,
     .valid_sizes = ACCESS_ANY,
     .unaligned_ok = false,
 };
+
+static uint32_t next_instance;
 
 struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
                                        unsigned int gsi, struct virtio_device *vdev,
@@ -350,6 +428,7 @@ struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t
     m->vdev = vdev;
     m->kvm = kvm;
     m->gsi = gsi;
+    m->base = base;
     if (setup_irq(m, errp) < 0)
         goto fail;
     m->mr = memory_region_new_io(name, VIRTIO_MMIO_SIZE, &mmio_ops, m);
@@ -374,6 +453,11 @@ struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t
     vdev->irq_update = mmio_irq_update;
     vdev->irq_opaque = m;
     pthread_mutex_unlock(&vdev->lock);
+    /* instances in creation order: the command line's order on both sides */
+    vmstate_register(&(struct vmstate_ops){
+        .name = "virtio-mmio", .instance = next_instance++, .version = VMSTATE_VERSION,
+        .save = vmstate_save, .load = vmstate_load, .opaque = m,
+    });
     return m;
 fail:
     virtio_mmio_free(m);
@@ -384,6 +468,7 @@ void virtio_mmio_free(struct virtio_mmio *m)
 {
     if (!m)
         return;
+    vmstate_unregister(m);
     pthread_mutex_lock(&m->vdev->lock);
     m->vdev->irq_update = NULL;
     pthread_mutex_unlock(&m->vdev->lock);

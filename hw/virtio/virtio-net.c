@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
@@ -292,10 +293,23 @@ static void net_reset(struct virtio_device *vdev)
         net_tap_set_offload(&s->tap, 0);
 }
 
+/*
+ * Running again, or on a migration's destination: the tap gets the
+ * offloads the driver accepted, and is polled again.  A packet staged when
+ * the VM stopped is still delivered here; one staged on a migration's
+ * source is lost, as a network may lose it.
+ */
+static void net_resume(struct virtio_device *vdev)
+{
+    if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+        net_start(vdev);
+}
+
 static const struct virtio_device_ops net_ops = {
     .handle_queue = net_handle_queue,
     .start = net_start,
     .reset = net_reset,
+    .resume = net_resume,
 };
 
 struct virtio_device *virtio_net_create(const char *name, AddressSpace *as,

@@ -26,7 +26,8 @@ static void irq_update(struct virtio_device *vdev)
 bool virtio_queue_active(struct virtio_device *vdev, unsigned int q)
 {
     return q < vdev->num_queues && (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-           !vdev->broken && !vdev->resetting && vdev->vq[q].ready && !vdev->vq[q].broken;
+           !vdev->broken && !vdev->resetting && !vdev->stopped && vdev->vq[q].ready &&
+           !vdev->vq[q].broken;
 }
 
 static void on_kick(void *opaque, uint32_t events)
@@ -75,6 +76,7 @@ int virtio_device_init(struct virtio_device *vdev, const char *name, uint32_t de
         }
         vdev->kick[i] = (struct virtio_kick){ vdev, i };
     }
+    virtio_vmstate_track(vdev);
     vdev->iothread = virtio_iothread_new(name, errp);
     if (!vdev->iothread)
         return -EIO;
@@ -90,6 +92,7 @@ int virtio_device_init(struct virtio_device *vdev, const char *name, uint32_t de
 
 void virtio_device_cleanup(struct virtio_device *vdev)
 {
+    virtio_vmstate_untrack(vdev);
     virtio_iothread_free(vdev->iothread);
     vdev->iothread = NULL;
     for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
@@ -149,6 +152,35 @@ void virtio_reset(struct virtio_device *vdev)
     irq_update(vdev);
 }
 
+void virtio_device_stop(struct virtio_device *vdev)
+{
+    vdev->stopped = true;
+    drain(vdev);
+    if (vdev->ops->pause)
+        vdev->ops->pause(vdev);
+}
+
+/* Chains made available while we did not look came with kicks we dropped. */
+static void kick_ready_queues(struct virtio_device *vdev)
+{
+    for (unsigned int i = 0; i < vdev->num_queues; i++)
+        if (vdev->vq[i].ready)
+            virtio_queue_kick(vdev, i);
+}
+
+void virtio_device_run(struct virtio_device *vdev)
+{
+    vdev->stopped = false;
+    if (vdev->ops->resume)
+        vdev->ops->resume(vdev);
+    if (!(vdev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+        return;
+    /* level-triggered: a status not acknowledged before the stop still stands */
+    if (vdev->isr)
+        irq_update(vdev);
+    kick_ready_queues(vdev);
+}
+
 static bool features_ok(struct virtio_device *vdev)
 {
     uint64_t f = vdev->guest_features;
@@ -194,9 +226,7 @@ void virtio_set_status(struct virtio_device *vdev, uint8_t val)
         if (vdev->ops->start)
             vdev->ops->start(vdev);
         /* chains made available before DRIVER_OK came with kicks we ignored */
-        for (unsigned int i = 0; i < vdev->num_queues; i++)
-            if (vdev->vq[i].ready)
-                virtio_queue_kick(vdev, i);
+        kick_ready_queues(vdev);
     }
 }
 

@@ -153,7 +153,15 @@ static int map_area(AddressSpace *as, uint64_t addr, uint64_t len, bool write,
     return ret;
 }
 
-int virtqueue_enable(struct virtqueue *vq, bool event_idx, bool indirect)
+static void unmap_rings(struct virtqueue *vq)
+{
+    memset(&vq->desc, 0, sizeof(vq->desc));
+    memset(&vq->avail, 0, sizeof(vq->avail));
+    memset(&vq->used, 0, sizeof(vq->used));
+}
+
+/* Check num and the ring addresses, and map the rings; vq->error says why not. */
+static int map_rings(struct virtqueue *vq)
 {
     uint16_t num = vq->num;
 
@@ -177,17 +185,83 @@ int virtqueue_enable(struct virtqueue *vq, bool event_idx, bool indirect)
                  "queue %u: rings (desc 0x%" PRIx64 ", driver 0x%" PRIx64 ", device 0x%"
                  PRIx64 ", size %u) are not in guest RAM", vq->index, vq->desc_addr,
                  vq->avail_addr, vq->used_addr, num);
-        memset(&vq->desc, 0, sizeof(vq->desc));
-        memset(&vq->avail, 0, sizeof(vq->avail));
-        memset(&vq->used, 0, sizeof(vq->used));
+        unmap_rings(vq);
         return -EFAULT;
     }
+    return 0;
+}
+
+int virtqueue_enable(struct virtqueue *vq, bool event_idx, bool indirect)
+{
+    int ret = map_rings(vq);
+
+    if (ret < 0)
+        return ret;
     vq->event_idx = event_idx;
     vq->indirect = indirect;
     vq->last_avail_idx = 0;
     vq->used_idx = 0;
     vq->signalled_used_valid = false;
     vq->notification = true;
+    vq->ready = true;
+    return 0;
+}
+
+/* ---- migration ---- */
+
+void virtqueue_get_state(const struct virtqueue *vq, struct virtqueue_state *st)
+{
+    *st = (struct virtqueue_state){
+        .num = vq->num,
+        .ready = vq->ready,
+        .desc_addr = vq->desc_addr,
+        .avail_addr = vq->avail_addr,
+        .used_addr = vq->used_addr,
+        .last_avail_idx = vq->last_avail_idx,
+        .used_idx = vq->used_idx,
+        .signalled_used = vq->signalled_used,
+        .signalled_used_valid = vq->signalled_used_valid,
+        .notification = vq->notification,
+        .broken = vq->broken,
+    };
+}
+
+int virtqueue_set_state(struct virtqueue *vq, const struct virtqueue_state *st,
+                        bool event_idx, bool indirect)
+{
+    int ret;
+
+    virtqueue_reset(vq);
+    vq->num = st->num;
+    vq->desc_addr = st->desc_addr;
+    vq->avail_addr = st->avail_addr;
+    vq->used_addr = st->used_addr;
+    if (!st->ready)
+        return 0;
+    ret = map_rings(vq);
+    if (ret < 0)
+        return ret;
+    /* nothing is in flight after a drain: every chain taken was used, or given back */
+    if ((uint16_t)(st->last_avail_idx - st->used_idx) > st->num) {
+        snprintf(vq->error, sizeof(vq->error),
+                 "queue %u: %u chains taken but not used (last avail %u, used %u) "
+                 "in a queue of %u", vq->index,
+                 (uint16_t)(st->last_avail_idx - st->used_idx), st->last_avail_idx,
+                 st->used_idx, st->num);
+        unmap_rings(vq);
+        return -EINVAL;
+    }
+    vq->event_idx = event_idx;
+    vq->indirect = indirect;
+    vq->last_avail_idx = st->last_avail_idx;
+    vq->used_idx = st->used_idx;
+    vq->signalled_used = st->signalled_used;
+    vq->signalled_used_valid = st->signalled_used_valid;
+    vq->notification = st->notification;
+    vq->broken = st->broken;
+    if (st->broken)
+        snprintf(vq->error, sizeof(vq->error), "queue %u: broken before migration",
+                 vq->index);
     vq->ready = true;
     return 0;
 }

@@ -67,6 +67,8 @@ struct vmstate_ops {
     void *opaque;
 };
 void vmstate_register(const struct vmstate_ops *ops);
+/* Drop the sections registered with this opaque (a device going away). */
+void vmstate_unregister(void *opaque);
 
 void migration_init(MachineState *ms);
 /* Add the migration commands to QMP (a no-op without QMP). */

@@ -30,6 +30,7 @@
 #define VIRTIO_MAX_QUEUES   8
 
 struct virtio_device;
+struct vm_reader;
 
 /* What a kick eventfd's handler needs to know. */
 struct virtio_kick {
@@ -52,6 +53,19 @@ struct virtio_device_ops {
                          unsigned size);
     /* Device-specific reset, after in-flight work has drained (optional). */
     void (*reset)(struct virtio_device *vdev);
+
+    /*
+     * Migration (all optional; see virtio-vmstate.c).  pause: the VM stopped
+     * and in-flight work has drained; give back to the ring what is held.
+     * resume: the VM runs again, here or on the destination.  save: append
+     * the device's own state.  load: read it back strictly, -EINVAL with
+     * errp set on anything this device cannot take (another disk size...);
+     * it runs before the common state is applied.
+     */
+    void (*pause)(struct virtio_device *vdev);
+    void (*resume)(struct virtio_device *vdev);
+    int (*save)(struct virtio_device *vdev, GByteArray *out);
+    int (*load)(struct virtio_device *vdev, struct vm_reader *r, GError **errp);
 };
 
 /* How the transport raises the device's interrupt; called with the lock held. */
@@ -67,6 +81,7 @@ struct virtio_device {
     pthread_cond_t drained;
     unsigned int inflight;
     bool resetting;
+    bool stopped;               /* the VM is stopped: no queue is processed */
 
     uint64_t host_features;     /* offered */
     uint64_t guest_features;    /* written by the driver */
@@ -107,6 +122,27 @@ static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned
     return (vdev->guest_features >> bit) & 1;
 }
 
+/* ---- VM run state (lock held) ---- */
+
+/* The VM stops: stop processing queues, wait for in-flight work, pause. */
+void virtio_device_stop(struct virtio_device *vdev);
+/*
+ * The VM runs (again): resume, re-raise a pending interrupt and look at
+ * every ready queue for what was made available meanwhile.
+ */
+void virtio_device_run(struct virtio_device *vdev);
+
+/*
+ * The device's migration state (hw/virtio/virtio-vmstate.c): status,
+ * features, config space, interrupt status, queues, then the device's own.
+ * Load is strict: -EINVAL with errp set on anything that does not fit.
+ */
+int virtio_device_save(struct virtio_device *vdev, GByteArray *out);
+int virtio_device_load(struct virtio_device *vdev, struct vm_reader *r, GError **errp);
+/* By virtio_device_init/cleanup: the devices the VM's stop and start reach. */
+void virtio_vmstate_track(struct virtio_device *vdev);
+void virtio_vmstate_untrack(struct virtio_device *vdev);
+
 /* ---- for transports (lock held) ---- */
 
 /* A driver write to the status register (0 resets). */
@@ -132,7 +168,7 @@ void virtio_notify_config(struct virtio_device *vdev);
  */
 void virtio_error(struct virtio_device *vdev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Queue q may be processed: ready, DRIVER_OK, not broken, not resetting. */
+/* Queue q may be processed: ready, DRIVER_OK, not broken, resetting or stopped. */
 bool virtio_queue_active(struct virtio_device *vdev, unsigned int q);
 /* Work handed to a backend; reset waits until it is all done. */
 void virtio_inflight_inc(struct virtio_device *vdev);

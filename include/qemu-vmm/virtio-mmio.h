@@ -32,5 +32,13 @@ struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t
 void virtio_mmio_free(struct virtio_mmio *m);
 /* Machine reset: the device goes back to its initial state. */
 void virtio_mmio_reset(struct virtio_mmio *m);
+/*
+ * The transport's migration section ("virtio-mmio", one instance per
+ * transport in creation order; registered by virtio_mmio_create): its own
+ * registers, then the device's state.  Load is strict: -EINVAL with errp.
+ */
+int virtio_mmio_save(struct virtio_mmio *m, GByteArray *out);
+int virtio_mmio_load(struct virtio_mmio *m, const uint8_t *buf, size_t len,
+                     uint32_t version, GError **errp);
 
 #endif

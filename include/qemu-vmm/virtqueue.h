@@ -93,6 +93,29 @@ void virtqueue_reset(struct virtqueue *vq);
 int virtqueue_enable(struct virtqueue *vq, bool event_idx, bool indirect);
 
 /*
+ * What migration carries of a queue; the ring pointers are mapped again
+ * from the addresses, and event_idx/indirect follow the negotiated features.
+ */
+struct virtqueue_state {
+    uint16_t num;
+    bool ready;
+    uint64_t desc_addr, avail_addr, used_addr;
+    uint16_t last_avail_idx, used_idx, signalled_used;
+    bool signalled_used_valid;
+    bool notification;
+    bool broken;
+};
+
+void virtqueue_get_state(const struct virtqueue *vq, struct virtqueue_state *st);
+/*
+ * Restore a saved queue (its chains all used or given back).  A ready
+ * queue's rings are checked and mapped as by virtqueue_enable: 0, or
+ * -EINVAL/-EFAULT with vq->error set and the queue left not ready.
+ */
+int virtqueue_set_state(struct virtqueue *vq, const struct virtqueue_state *st,
+                        bool event_idx, bool indirect);
+
+/*
  * Take the next available chain.  1 with *elem set, 0 if the ring is empty,
  * or -EIO if the ring or chain breaks a rule: vq->broken is set, vq->error
  * says why, and the queue gives nothing more until it is reset.

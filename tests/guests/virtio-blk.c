@@ -24,6 +24,10 @@
  *               a virtio-net device and wait for one with NET_RX_MSG
  *               (the host test answers through the tap)
  *   nomrg=1     net without VIRTIO_NET_F_MRG_RXBUF
+ *   rounds=N    then N rounds over sectors ROUND_FIRST..: read back the last
+ *               round's data, write this round's, flush every 8th round (a
+ *               migration test moves the guest while it does that); the
+ *               image ends with round N's data there
  */
 #include "guest.h"
 
@@ -94,6 +98,8 @@
 #define SECTOR			512
 #define PATTERN_SECTORS		16
 #define ZERO_FIRST		16
+#define ROUND_FIRST		64
+#define ROUND_SECTORS		2
 #define ZERO_SECTORS		8
 #define SERIAL			"vmm-blk-serial"
 #define CONSOLE_MSG		"hello from the virtio console\n"
@@ -799,6 +805,45 @@ static int test_net(void)
 	}
 }
 
+static uint8_t round_pattern(uint64_t round, uint64_t off)
+{
+	return (uint8_t)(round * 7 + off * 13 + (off >> 8));
+}
+
+/* Each round checks what the last one wrote, wherever that ran. */
+static int rounds(uint64_t n)
+{
+	uint8_t *wbuf = (uint8_t *)(DATA_MEM + 0x40000);
+	uint8_t *rbuf = (uint8_t *)(DATA_MEM + 0x41000);
+	uint32_t len = ROUND_SECTORS * SECTOR;
+
+	for (uint64_t r = 1; r <= n; r++) {
+		if (r > 1) {
+			if (expect_status("round read", blk_simple(T_IN, ROUND_FIRST,
+					  (uint64_t)rbuf, len, true), ST_OK))
+				return 1;
+			for (uint32_t o = 0; o < len; o++)
+				if (rbuf[o] != round_pattern(r - 1, o))
+					return fail("round %lu: byte %u of round %lu's data is "
+						    "0x%x, expected 0x%x", (unsigned long)r, o,
+						    (unsigned long)r - 1, rbuf[o],
+						    round_pattern(r - 1, o));
+		}
+		for (uint32_t o = 0; o < len; o++)
+			wbuf[o] = round_pattern(r, o);
+		if (expect_status("round write", blk_simple(T_OUT, ROUND_FIRST,
+				  (uint64_t)wbuf, len, false), ST_OK))
+			return 1;
+		if (r % 8 == 0 &&
+		    expect_status("round flush", blk_simple(T_FLUSH, 0, 0, 0, false), ST_OK))
+			return 1;
+		if (r % 25 == 0)
+			printf("virtio-blk: round %lu\n", (unsigned long)r);
+	}
+	printf("virtio-blk: %lu rounds\n", (unsigned long)n);
+	return 0;
+}
+
 int guest_main(void)
 {
 	uint64_t cap;
@@ -826,6 +871,8 @@ int guest_main(void)
 	if (param_u64("console", 0) && test_console())
 		return 1;
 	if (param_u64("net", 0) && test_net())
+		return 1;
+	if (param_u64("rounds", 0) && rounds(param_u64("rounds", 0)))
 		return 1;
 	/* leave the device reset, as a driver unbinding would */
 	wr(blk_base, REG_STATUS, 0);
