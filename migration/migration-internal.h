@@ -68,6 +68,11 @@ int stream_record_begin(struct mig_stream *s, uint32_t type, size_t len);
 void stream_record_put(struct mig_stream *s, const void *p, size_t len);
 int stream_record_end(struct mig_stream *s);
 int stream_flush(struct mig_stream *s);
+/*
+ * Over a socket, wait (at most timeout_ms) until the peer has taken in all
+ * that was sent: 0, -ETIMEDOUT or -ECANCELED.  Files return at once.
+ */
+int stream_wait_drained(struct mig_stream *s, unsigned int timeout_ms);
 int stream_read_header(struct mig_stream *s, GError **errp);
 /* The next record into payload; -EPROTO etc. with errp saying why. */
 int stream_read_record(struct mig_stream *s, uint32_t *type, GByteArray *payload,

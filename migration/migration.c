@@ -35,6 +35,8 @@
 #define CONVERGED_US        1000
 /* Passes past the point where the downtime limit would be met. */
 #define MAX_EXTRA_PASSES    4
+/* How long a pass waits for the destination to read what was sent. */
+#define DRAIN_TIMEOUT_MS    1000
 
 static MachineState *machine;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -290,6 +292,14 @@ static int migrate_ram_and_state(struct mig_stream *s, struct ram_state *rs,
         ret = ram_save_pending(rs, s, 0);
         if (ret == 0)
             ret = stream_flush(s);
+        /*
+         * A pass ends when the destination has the data, not when the
+         * socket buffer does: what it still has to read would otherwise
+         * be read while the guest is stopped, and the bandwidth would be
+         * overestimated.  (A slow peer just makes the pass longer.)
+         */
+        if (ret == 0 && stream_wait_drained(s, DRAIN_TIMEOUT_MS) == -ECANCELED)
+            ret = -ECANCELED;
         if (ret < 0)
             return ret;
         pass_us = (uint64_t)MAX(g_get_monotonic_time() - t0, 1);

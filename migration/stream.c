@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include "qemu-vmm/crc32.h"
@@ -83,6 +85,24 @@ int stream_flush(struct mig_stream *s)
     ret = write_all(s, s->out->data, s->out->len);
     g_byte_array_set_size(s->out, 0);
     return ret;
+}
+
+int stream_wait_drained(struct mig_stream *s, unsigned int timeout_ms)
+{
+    int64_t deadline = g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
+    int queued;
+
+    if (!s->is_socket)
+        return 0;
+    /* SIOCOUTQ: bytes sent but not yet read by the peer (unix) or acked (tcp) */
+    while (ioctl(s->fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+        if (s->cancel && *s->cancel)
+            return -ECANCELED;
+        if (g_get_monotonic_time() >= deadline)
+            return -ETIMEDOUT;
+        g_usleep(100);
+    }
+    return 0;
 }
 
 int stream_write_header(struct mig_stream *s)
