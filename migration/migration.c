@@ -545,6 +545,7 @@ static int load_records(struct mig_stream *s, struct ram_load *rl, GPtrArray *pe
                                          (uint32_t)rec->data[2] << 16 |
                                          (uint32_t)rec->data[3] << 24 : UINT32_MAX;
 
+            mig_log("END received, %u state sections", pending->len);
             if (n != pending->len) {
                 g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                             "migration stream ended with %u state sections, %u announced",
@@ -607,6 +608,7 @@ static void *incoming_thread(void *opaque)
     int ret;
 
     stream_init(&s, (int)(intptr_t)opaque, false, NULL);
+    start_us = g_get_monotonic_time();      /* for -d migration's times */
     ret = load_stream(&s, &err);
     if (ret == 0) {
         uint8_t ack = ACK_BYTE;
@@ -616,7 +618,9 @@ static void *incoming_thread(void *opaque)
          * loop: the source counts its downtime until this ACK, so the ACK
          * must mean "running here", and sooner is less downtime.
          */
+        mig_log("state loaded");
         vm_start();
+        mig_log("guest started");
         /* a file or pipe has no one to answer */
         if (send(s.fd, &ack, 1, MSG_NOSIGNAL) < 0 && errno != ENOTSOCK)
             warn_report("migration: could not acknowledge the stream: %s", strerror(errno));
