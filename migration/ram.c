@@ -112,6 +112,30 @@ static GPtrArray *ram_regions(AddressSpace *as)
     return regions;
 }
 
+static void free_maps(unsigned long **maps, GPtrArray *regions)
+{
+    for (guint i = 0; maps && i < regions->len; i++)
+        bitmap_free(maps[i]);
+    g_free(maps);
+}
+
+/* Per region, the pages the host backs; NULL where that cannot be known. */
+static unsigned long **populated_maps(GPtrArray *regions)
+{
+    unsigned long **maps = g_new0(unsigned long *, regions->len ? regions->len : 1);
+
+    for (guint i = 0; i < regions->len; i++) {
+        MemoryRegion *mr = g_ptr_array_index(regions, i);
+
+        maps[i] = bitmap_new(region_pages(mr));
+        if (ram_populated_map(mr->host, region_pages(mr), maps[i]) < 0) {
+            free_maps(maps, regions);   /* bitmap_free(NULL) for the rest */
+            return NULL;
+        }
+    }
+    return maps;
+}
+
 void ram_state_init(struct ram_state *rs, AddressSpace *as)
 {
     memset(rs, 0, sizeof(*rs));
@@ -158,23 +182,12 @@ void ram_mark_all(struct ram_state *rs)
      * so the first pass may take "not populated" for "zero".
      */
     ram_forget_populated(rs);
-    rs->populated = g_new0(unsigned long *, rs->regions->len ? rs->regions->len : 1);
-    for (guint i = 0; i < rs->regions->len; i++) {
-        MemoryRegion *mr = g_ptr_array_index(rs->regions, i);
-
-        rs->populated[i] = bitmap_new(region_pages(mr));
-        if (ram_populated_map(mr->host, region_pages(mr), rs->populated[i]) < 0) {
-            ram_forget_populated(rs);
-            break;
-        }
-    }
+    rs->populated = populated_maps(rs->regions);
 }
 
 void ram_forget_populated(struct ram_state *rs)
 {
-    for (guint i = 0; rs->populated && i < rs->regions->len; i++)
-        bitmap_free(rs->populated[i]);
-    g_free(rs->populated);
+    free_maps(rs->populated, rs->regions);
     rs->populated = NULL;
 }
 
@@ -291,30 +304,10 @@ int ram_save_pending(struct ram_state *rs, struct mig_stream *s, uint64_t budget
 
 void ram_load_destroy(struct ram_load *rl)
 {
-    for (guint i = 0; rl->populated && i < rl->regions->len; i++)
-        bitmap_free(rl->populated[i]);
-    g_free(rl->populated);
+    free_maps(rl->populated, rl->regions);
     if (rl->regions)
         g_ptr_array_free(rl->regions, TRUE);
     memset(rl, 0, sizeof(*rl));
-}
-
-/* Which pages of this (not yet running) VM are backed: the rest are zero. */
-static void load_populated(struct ram_load *rl)
-{
-    rl->populated = g_new0(unsigned long *, rl->regions->len ? rl->regions->len : 1);
-    for (guint i = 0; i < rl->regions->len; i++) {
-        MemoryRegion *mr = g_ptr_array_index(rl->regions, i);
-
-        rl->populated[i] = bitmap_new(region_pages(mr));
-        if (ram_populated_map(mr->host, region_pages(mr), rl->populated[i]) < 0) {
-            for (guint j = 0; j <= i; j++)
-                bitmap_free(rl->populated[j]);
-            g_free(rl->populated);
-            rl->populated = NULL;
-            return;
-        }
-    }
 }
 
 int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, struct ram_load *rl,
@@ -359,7 +352,8 @@ int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, struct ram_l
     if (ret == 0) {
         memset(rl, 0, sizeof(*rl));
         rl->regions = g_steal_pointer(&regions);
-        load_populated(rl);
+        /* which pages of this (not yet running) VM are backed: the rest are zero */
+        rl->populated = populated_maps(rl->regions);
     }
     return ret;
 }
