@@ -51,7 +51,7 @@ static const struct option_def {
     { "kernel", OPT_KERNEL, "FILE", "the kernel to boot (Multiboot ELF on x86)" },
     { "initrd", OPT_INITRD, "FILE", "initial ramdisk" },
     { "append", OPT_APPEND, "CMDLINE", "kernel command line" },
-    { "accel", OPT_ACCEL, "kvm", "accelerator (only kvm)" },
+    { "accel", OPT_ACCEL, "kvm[,dirty-ring-size=N]", "accelerator (only kvm); N: dirty ring entries per vCPU" },
     { "cpu", OPT_CPU, "host", "vCPU model (only host)" },
     { "device", OPT_DEVICE, "DRIVER[,PROP=VALUE...]", "add a device (-device help lists them)" },
     { "drive", OPT_DRIVE, "file=PATH,if=virtio|none[,id=ID,format=raw,readonly=on]",
@@ -177,12 +177,17 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_PIDFILE: cfg->pidfile = val; break;
         case OPT_DAEMONIZE: cfg->daemonize = true; break;
         case OPT_INCOMING: cfg->incoming = val; break;
-        case OPT_ACCEL:
-            if (strcmp(val, "kvm") && strncmp(val, "kvm,", 4)) {
-                error_report("-accel %s: only the kvm accelerator is supported", val);
+        case OPT_ACCEL: {
+            g_autoptr(GError) err = NULL;
+            struct kvm_accel_opts ao;
+
+            if (kvm_parse_accel_opts(val, &ao, &err) < 0) {
+                error_report("-accel %s: %s", val, err->message);
                 return EXIT_CONFIG_ERROR;
             }
+            kvm_set_accel_opts(&ao);
             break;
+        }
         case OPT_CPU:
             if (strcmp(val, "host") && strcmp(val, "max")) {
                 error_report("-cpu %s: only the host CPU model is supported", val);

@@ -7,10 +7,18 @@
  * through memory_region_set_dirty) reports.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "qemu-vmm/bitmap.h"
 #include "migration/migration-internal.h"
+
+/* /proc/self/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_SWAPPED (1ULL << 62)
 
 static bool page_is_zero(const uint8_t *p)
 {
@@ -20,6 +28,69 @@ static bool page_is_zero(const uint8_t *p)
         if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
             return false;
     return true;
+}
+
+/*
+ * Whether [start, end) is private anonymous memory all through: only there
+ * does "never backed" mean "reads as zero" (a file or shared mapping can
+ * have data that is not mapped in yet).
+ */
+static bool private_anonymous(uintptr_t start, uintptr_t end)
+{
+    g_autofree char *maps = NULL;
+    uintptr_t covered = start;
+    char *line, *save = NULL;
+
+    if (!g_file_get_contents("/proc/self/maps", &maps, NULL, NULL))
+        return false;
+    for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        unsigned long lo, hi, inode;
+        char perms[5];
+
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %lu", &lo, &hi, perms, &inode) != 4)
+            continue;
+        if (hi <= covered || lo >= end)
+            continue;
+        if (lo > covered || perms[3] != 'p' || inode != 0)
+            return false;
+        covered = hi;
+        if (covered >= end)
+            return true;
+    }
+    return false;
+}
+
+int ram_populated_map(void *host, uint64_t pages, unsigned long *out)
+{
+    enum { CHUNK = 8192 };
+    uintptr_t start = (uintptr_t)host;
+    uint64_t *buf;
+    int fd, ret = 0;
+
+    if (start % VMM_PAGE_SIZE ||
+        !private_anonymous(start, start + (uintptr_t)(pages << VMM_PAGE_SHIFT)))
+        return -ENOTSUP;
+    fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    buf = g_new(uint64_t, CHUNK);
+    for (uint64_t done = 0; done < pages && ret == 0;) {
+        size_t n = (size_t)MIN((uint64_t)CHUNK, pages - done);
+        off_t at = (off_t)((start >> VMM_PAGE_SHIFT) + done) * 8;
+        ssize_t got = pread(fd, buf, n * 8, at);
+
+        if (got != (ssize_t)(n * 8)) {
+            ret = got < 0 ? -errno : -EIO;
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (buf[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED))
+                set_bit(done + i, out);
+        done += n;
+    }
+    g_free(buf);
+    close(fd);
+    return ret;
 }
 
 static uint64_t region_pages(const MemoryRegion *mr)
@@ -41,6 +112,30 @@ static GPtrArray *ram_regions(AddressSpace *as)
     return regions;
 }
 
+static void free_maps(unsigned long **maps, GPtrArray *regions)
+{
+    for (guint i = 0; maps && i < regions->len; i++)
+        bitmap_free(maps[i]);
+    g_free(maps);
+}
+
+/* Per region, the pages the host backs; NULL where that cannot be known. */
+static unsigned long **populated_maps(GPtrArray *regions)
+{
+    unsigned long **maps = g_new0(unsigned long *, regions->len ? regions->len : 1);
+
+    for (guint i = 0; i < regions->len; i++) {
+        MemoryRegion *mr = g_ptr_array_index(regions, i);
+
+        maps[i] = bitmap_new(region_pages(mr));
+        if (ram_populated_map(mr->host, region_pages(mr), maps[i]) < 0) {
+            free_maps(maps, regions);   /* bitmap_free(NULL) for the rest */
+            return NULL;
+        }
+    }
+    return maps;
+}
+
 void ram_state_init(struct ram_state *rs, AddressSpace *as)
 {
     memset(rs, 0, sizeof(*rs));
@@ -54,6 +149,7 @@ void ram_state_init(struct ram_state *rs, AddressSpace *as)
 
 void ram_state_destroy(struct ram_state *rs)
 {
+    ram_forget_populated(rs);
     for (guint i = 0; rs->regions && i < rs->regions->len; i++)
         bitmap_free(rs->dirty[i]);
     g_free(rs->dirty);
@@ -81,6 +177,18 @@ void ram_mark_all(struct ram_state *rs)
 {
     for (guint i = 0; i < rs->regions->len; i++)
         bitmap_set_range(rs->dirty[i], 0, region_pages(g_ptr_array_index(rs->regions, i)));
+    /*
+     * Logging is on: a page populated after this snapshot is also dirty,
+     * so the first pass may take "not populated" for "zero".
+     */
+    ram_forget_populated(rs);
+    rs->populated = populated_maps(rs->regions);
+}
+
+void ram_forget_populated(struct ram_state *rs)
+{
+    free_maps(rs->populated, rs->regions);
+    rs->populated = NULL;
 }
 
 uint64_t ram_pending(struct ram_state *rs)
@@ -108,36 +216,66 @@ uint64_t ram_sync(struct ram_state *rs, AddressSpace *as)
     return ram_pending(rs);
 }
 
-/* One RAM_PAGES record for [first, first + count) of region idx. */
+void ram_drop_dirty(struct ram_state *rs)
+{
+    for (guint i = 0; i < rs->regions->len; i++) {
+        MemoryRegion *mr = g_ptr_array_index(rs->regions, i);
+
+        memory_region_take_dirty(mr, 0, mr->size, NULL);
+    }
+}
+
+/*
+ * One RAM_PAGES record for [first, first + count) of region idx, built in
+ * the stream's buffer: each data page is copied once and summed there.
+ */
 static int send_run(struct ram_state *rs, struct mig_stream *s, guint idx,
-                    uint64_t first, uint32_t count, GByteArray *b)
+                    uint64_t first, uint32_t count)
 {
     MemoryRegion *mr = g_ptr_array_index(rs->regions, idx);
+    const unsigned long *populated = rs->populated ? rs->populated[idx] : NULL;
     uint8_t zero_map[PAGES_PER_RECORD / 8] = { 0 };
-    size_t map_len = (count + 7) / 8;
+    size_t map_len = (count + 7) / 8, nonzero = 0;
+    uint8_t hdr[16];
+    int ret;
 
-    g_byte_array_set_size(b, 0);
-    put_u32(b, idx);
-    put_u64(b, first);
-    put_u32(b, count);
-    for (uint32_t i = 0; i < count; i++)
-        if (page_is_zero(mr->host + ((first + i) << VMM_PAGE_SHIFT)))
-            zero_map[i / 8] |= (uint8_t)(1u << (i % 8));
-    put_bytes(b, zero_map, map_len);
     for (uint32_t i = 0; i < count; i++) {
-        if (zero_map[i / 8] & (1u << (i % 8))) {
-            rs->zero_pages++;
-            continue;
-        }
-        put_bytes(b, mr->host + ((first + i) << VMM_PAGE_SHIFT), VMM_PAGE_SIZE);
-        rs->normal_pages++;
+        uint64_t page = first + i;
+
+        /* never populated: zero, and not worth a page fault to find out */
+        if ((populated && !test_bit(page, populated)) ||
+            page_is_zero(mr->host + (page << VMM_PAGE_SHIFT)))
+            zero_map[i / 8] |= (uint8_t)(1u << (i % 8));
+        else
+            nonzero++;
     }
-    return stream_write_record(s, REC_RAM_PAGES, b->data, b->len);
+    for (int i = 0; i < 4; i++) {
+        hdr[i] = (uint8_t)(idx >> (8 * i));
+        hdr[12 + i] = (uint8_t)(count >> (8 * i));
+    }
+    for (int i = 0; i < 8; i++)
+        hdr[4 + i] = (uint8_t)(first >> (8 * i));
+    ret = stream_record_begin(s, REC_RAM_PAGES, sizeof(hdr) + map_len + nonzero * VMM_PAGE_SIZE);
+    if (ret < 0)
+        return ret;
+    stream_record_put(s, hdr, sizeof(hdr));
+    stream_record_put(s, zero_map, map_len);
+    for (uint32_t i = 0; i < count; i++) {
+        if (zero_map[i / 8] & (1u << (i % 8)))
+            continue;
+        /*
+         * A page found zero above and written since is sent as zero here:
+         * the write dirtied it again, so a later pass sends its data.
+         */
+        stream_record_put(s, mr->host + ((first + i) << VMM_PAGE_SHIFT), VMM_PAGE_SIZE);
+    }
+    rs->zero_pages += count - nonzero;
+    rs->normal_pages += nonzero;
+    return stream_record_end(s);
 }
 
 int ram_save_pending(struct ram_state *rs, struct mig_stream *s, uint64_t budget)
 {
-    g_autoptr(GByteArray) b = g_byte_array_sized_new(PAGES_PER_RECORD * VMM_PAGE_SIZE + 256);
     uint64_t start_bytes = s->bytes;
 
     for (guint idx = 0; idx < rs->regions->len; idx++) {
@@ -151,7 +289,7 @@ int ram_save_pending(struct ram_state *rs, struct mig_stream *s, uint64_t budget
 
             /* clear before reading: a write during the copy re-dirties the page */
             bitmap_clear_range(rs->dirty[idx], p, count);
-            ret = send_run(rs, s, idx, p, count, b);
+            ret = send_run(rs, s, idx, p, count);
             if (ret < 0)
                 return ret;
             if (budget && s->bytes - start_bytes >= budget)
@@ -159,10 +297,20 @@ int ram_save_pending(struct ram_state *rs, struct mig_stream *s, uint64_t budget
             p = bitmap_find_next_bit(rs->dirty[idx], pages, p + count);
         }
     }
+    /* a whole pass is done: pages populated since may hold anything */
+    ram_forget_populated(rs);
     return 0;
 }
 
-int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, GPtrArray **out,
+void ram_load_destroy(struct ram_load *rl)
+{
+    free_maps(rl->populated, rl->regions);
+    if (rl->regions)
+        g_ptr_array_free(rl->regions, TRUE);
+    memset(rl, 0, sizeof(*rl));
+}
+
+int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, struct ram_load *rl,
                     GError **errp)
 {
     struct vm_reader r = { .p = p, .len = len };
@@ -201,42 +349,92 @@ int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, GPtrArray **
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL, "corrupt RAM layout record");
         ret = -EINVAL;
     }
-    if (ret == 0)
-        *out = g_steal_pointer(&regions);
+    if (ret == 0) {
+        memset(rl, 0, sizeof(*rl));
+        rl->regions = g_steal_pointer(&regions);
+        /* which pages of this (not yet running) VM are backed: the rest are zero */
+        rl->populated = populated_maps(rl->regions);
+    }
     return ret;
 }
 
-int ram_load_pages(GPtrArray *regions, const uint8_t *p, size_t len, GError **errp)
+/*
+ * Back a run of pages about to be written in one call rather than one page
+ * fault each.  Only a hint: kernels before 5.14 do not know it.
+ */
+static void populate_run(struct ram_load *rl, uint8_t *p, size_t len)
 {
-    struct vm_reader r = { .p = p, .len = len };
-    uint32_t idx = get_u32(&r);
-    uint64_t first = get_u64(&r);
-    uint32_t count = get_u32(&r);
-    uint8_t zero_map[PAGES_PER_RECORD / 8];
-    size_t nonzero = 0;
-    MemoryRegion *mr;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    if (!rl->no_populate && madvise(p, len, MADV_POPULATE_WRITE) < 0 && errno == EINVAL)
+        rl->no_populate = true;
+}
 
-    if (r.error || idx >= regions->len || count == 0 || count > PAGES_PER_RECORD)
+int ram_load_pages(struct ram_load *rl, struct mig_stream *s, uint32_t len, GError **errp)
+{
+    uint8_t hdr[16], zero_map[PAGES_PER_RECORD / 8];
+    uint32_t idx, count;
+    uint64_t first;
+    size_t nonzero = 0, map_len;
+    unsigned long *populated;
+    MemoryRegion *mr;
+    int ret;
+
+    if (len < sizeof(hdr))
         goto corrupt;
-    mr = g_ptr_array_index(regions, idx);
+    ret = stream_read_part(s, hdr, sizeof(hdr), errp);
+    if (ret < 0)
+        return ret;
+    idx = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
+          (uint32_t)hdr[3] << 24;
+    first = 0;
+    for (int i = 7; i >= 0; i--)
+        first = first << 8 | hdr[4 + i];
+    count = (uint32_t)hdr[12] | (uint32_t)hdr[13] << 8 | (uint32_t)hdr[14] << 16 |
+            (uint32_t)hdr[15] << 24;
+    if (idx >= rl->regions->len || count == 0 || count > PAGES_PER_RECORD)
+        goto corrupt;
+    mr = g_ptr_array_index(rl->regions, idx);
     if (first > region_pages(mr) || count > region_pages(mr) - first)
         goto corrupt;
-    get_bytes(&r, zero_map, (count + 7) / 8);
+    map_len = (count + 7) / 8;
+    if (len - sizeof(hdr) < map_len)
+        goto corrupt;
+    ret = stream_read_part(s, zero_map, map_len, errp);
+    if (ret < 0)
+        return ret;
     for (uint32_t i = 0; i < count; i++)
         nonzero += !(zero_map[i / 8] & (1u << (i % 8)));
     /* the whole record must be exactly what the header says: check first */
-    if (r.error || len - r.pos != nonzero * VMM_PAGE_SIZE)
+    if (len - sizeof(hdr) - map_len != nonzero * VMM_PAGE_SIZE)
         goto corrupt;
-    for (uint32_t i = 0; i < count; i++) {
+    populated = rl->populated ? rl->populated[idx] : NULL;
+    for (uint32_t i = 0; i < count;) {
         uint8_t *dst = mr->host + ((first + i) << VMM_PAGE_SHIFT);
+        uint32_t run = 0;
 
         if (zero_map[i / 8] & (1u << (i % 8))) {
-            /* reading an untouched page maps the zero page; only write if needed */
-            if (!page_is_zero(dst))
+            /*
+             * A page never backed is zero already: do not even read it (that
+             * faults in the zero page).  Otherwise only write if needed.
+             */
+            if ((!populated || test_bit(first + i, populated)) && !page_is_zero(dst))
                 memset(dst, 0, VMM_PAGE_SIZE);
-        } else {
-            get_bytes(&r, dst, VMM_PAGE_SIZE);
+            i++;
+            continue;
         }
+        /* a run of data pages: one read straight into guest RAM */
+        while (i + run < count && !(zero_map[(i + run) / 8] & (1u << ((i + run) % 8))))
+            run++;
+        if (populated && !test_bit(first + i, populated))
+            populate_run(rl, dst, (size_t)run * VMM_PAGE_SIZE);
+        ret = stream_read_part(s, dst, (size_t)run * VMM_PAGE_SIZE, errp);
+        if (ret < 0)
+            return ret;
+        if (populated)
+            bitmap_set_range(populated, first + i, run);
+        i += run;
     }
     return 0;
 corrupt:

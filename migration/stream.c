@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include "qemu-vmm/crc32.h"
@@ -85,6 +87,24 @@ int stream_flush(struct mig_stream *s)
     return ret;
 }
 
+int stream_wait_drained(struct mig_stream *s, unsigned int timeout_ms)
+{
+    int64_t deadline = g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
+    int queued;
+
+    if (!s->is_socket)
+        return 0;
+    /* SIOCOUTQ: bytes sent but not yet read by the peer (unix) or acked (tcp) */
+    while (ioctl(s->fd, SIOCOUTQ, &queued) == 0 && queued > 0) {
+        if (s->cancel && *s->cancel)
+            return -ECANCELED;
+        if (g_get_monotonic_time() >= deadline)
+            return -ETIMEDOUT;
+        g_usleep(100);
+    }
+    return 0;
+}
+
 int stream_write_header(struct mig_stream *s)
 {
     GByteArray *b = s->out;
@@ -96,10 +116,9 @@ int stream_write_header(struct mig_stream *s)
     return 0;
 }
 
-int stream_write_record(struct mig_stream *s, uint32_t type, const void *payload, size_t len)
+int stream_record_begin(struct mig_stream *s, uint32_t type, size_t len)
 {
     uint8_t hdr[8];
-    uint32_t crc, crc_le;
 
     if (len > RECORD_MAX)
         return -EMSGSIZE;
@@ -107,14 +126,42 @@ int stream_write_record(struct mig_stream *s, uint32_t type, const void *payload
         hdr[i] = (uint8_t)(type >> (8 * i));
         hdr[4 + i] = (uint8_t)(len >> (8 * i));
     }
-    crc = crc32_update(0, hdr, sizeof(hdr));
-    crc = crc32_update(crc, payload, len);
-    crc_le = GUINT32_TO_LE(crc);
+    s->rec_crc = crc32_update(0, hdr, sizeof(hdr));
+    s->rec_left = len;
+    s->rec_start = s->out->len;
     g_byte_array_append(s->out, hdr, sizeof(hdr));
-    g_byte_array_append(s->out, payload, (guint)len);
+    return 0;
+}
+
+void stream_record_put(struct mig_stream *s, const void *p, size_t len)
+{
+    guint at = s->out->len;
+
+    g_assert(len <= s->rec_left);
+    g_byte_array_append(s->out, p, (guint)len);
+    /* the sum of the copy just made, while it is still in the cache */
+    s->rec_crc = crc32_update(s->rec_crc, s->out->data + at, len);
+    s->rec_left -= len;
+}
+
+int stream_record_end(struct mig_stream *s)
+{
+    uint32_t crc_le = GUINT32_TO_LE(s->rec_crc);
+
+    g_assert(s->rec_left == 0);
     g_byte_array_append(s->out, (const guint8 *)&crc_le, 4);
-    s->bytes += len + 12;
+    s->bytes += s->out->len - s->rec_start;
     return s->out->len >= FLUSH_AT ? stream_flush(s) : 0;
+}
+
+int stream_write_record(struct mig_stream *s, uint32_t type, const void *payload, size_t len)
+{
+    int ret = stream_record_begin(s, type, len);
+
+    if (ret < 0)
+        return ret;
+    stream_record_put(s, payload, len);
+    return stream_record_end(s);
 }
 
 /* 0, or -EIO for a short stream (with what was being read in errp). */
@@ -164,35 +211,77 @@ int stream_read_header(struct mig_stream *s, GError **errp)
     return 0;
 }
 
-int stream_read_record(struct mig_stream *s, uint32_t *type, GByteArray *payload,
-                       GError **errp)
+int stream_read_record_begin(struct mig_stream *s, uint32_t *type, uint32_t *len,
+                             GError **errp)
 {
-    uint8_t hdr[8], crc_bytes[4];
-    uint32_t len, crc, want;
+    uint8_t hdr[8];
 
     if (read_all(s, hdr, sizeof(hdr), "a record header", errp) < 0)
         return -EIO;
     *type = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
             (uint32_t)hdr[3] << 24;
-    len = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 |
-          (uint32_t)hdr[7] << 24;
-    if (len > RECORD_MAX) {
+    *len = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 |
+           (uint32_t)hdr[7] << 24;
+    if (*len > RECORD_MAX) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                    "corrupt migration stream: record of %u bytes (type %u)", len, *type);
+                    "corrupt migration stream: record of %u bytes (type %u)", *len, *type);
         return -EPROTO;
     }
-    g_byte_array_set_size(payload, len);
-    if (read_all(s, payload->data, len, "a record", errp) < 0 ||
-        read_all(s, crc_bytes, 4, "a record checksum", errp) < 0)
+    s->rec_type = *type;
+    s->rec_left = *len;
+    s->rec_crc = crc32_update(0, hdr, sizeof(hdr));
+    s->rec_start_bytes = s->bytes - sizeof(hdr);
+    return 0;
+}
+
+int stream_read_part(struct mig_stream *s, void *buf, size_t len, GError **errp)
+{
+    if (len > s->rec_left) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "corrupt migration stream: a record of type %u is shorter than its content",
+                    s->rec_type);
+        return -EPROTO;
+    }
+    if (read_all(s, buf, len, "a record", errp) < 0)
+        return -EIO;
+    s->rec_crc = crc32_update(s->rec_crc, buf, len);
+    s->rec_left -= len;
+    return 0;
+}
+
+int stream_read_record_end(struct mig_stream *s, GError **errp)
+{
+    uint8_t crc_bytes[4];
+    uint32_t want;
+
+    if (s->rec_left) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "corrupt migration stream: a record of type %u is longer than its content",
+                    s->rec_type);
+        return -EPROTO;
+    }
+    if (read_all(s, crc_bytes, 4, "a record checksum", errp) < 0)
         return -EIO;
     want = (uint32_t)crc_bytes[0] | (uint32_t)crc_bytes[1] << 8 |
            (uint32_t)crc_bytes[2] << 16 | (uint32_t)crc_bytes[3] << 24;
-    crc = crc32_update(crc32_update(0, hdr, sizeof(hdr)), payload->data, len);
-    if (crc != want) {
+    if (s->rec_crc != want) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     "corrupt migration stream: checksum mismatch in a record of type %u "
-                    "at byte %" PRIu64, *type, s->bytes - len - 12);
+                    "at byte %" PRIu64, s->rec_type, s->rec_start_bytes);
         return -EPROTO;
     }
     return 0;
+}
+
+int stream_read_record(struct mig_stream *s, uint32_t *type, GByteArray *payload,
+                       GError **errp)
+{
+    uint32_t len;
+    int ret = stream_read_record_begin(s, type, &len, errp);
+
+    if (ret < 0)
+        return ret;
+    g_byte_array_set_size(payload, len);
+    ret = stream_read_part(s, payload->data, len, errp);
+    return ret < 0 ? ret : stream_read_record_end(s, errp);
 }

@@ -19,6 +19,7 @@ static const struct {
     { "kvm", LOG_KVM, "KVM exits and vCPU state changes" },
     { "memory", LOG_MEMORY, "memory slot changes" },
     { "irq", LOG_IRQ, "interrupt routing changes" },
+    { "migration", LOG_MIGRATION, "migration: each pass, and the steps while the guest is stopped" },
 };
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)

@@ -13,10 +13,12 @@
 
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/options.h"
 
 #define KVM_DEVICE "/dev/kvm"
 
 KVMState *kvm_state;
+static struct kvm_accel_opts accel_opts;
 
 /*
  * Only EINTR is retried: EAGAIN is an answer (KVM_IRQFD without a vGIC
@@ -126,19 +128,34 @@ static void mem_log_start(MemoryListener *l, const MemorySection *sec)
 
     if (kvm_slots_set_logging(&s->slots, sec, true) < 0)
         error_report("cannot start dirty logging on %s", sec->mr->name);
+    if (s->dirty_ring)
+        kvm_dirty_ring_set_logging(s->dirty_ring, true);
 }
 
 static void mem_log_stop(MemoryListener *l, const MemorySection *sec)
 {
     KVMState *s = l->opaque;
 
+    if (s->dirty_ring)
+        kvm_dirty_ring_set_logging(s->dirty_ring, false);
     kvm_slots_set_logging(&s->slots, sec, false);
 }
 
+/*
+ * The one "sync dirty" entry point, whichever back end: with the ring,
+ * harvest all vCPUs' rings into the slots' bitmaps first; either way the
+ * slots' bitmaps then go into the region's (s->mr->dirty).
+ */
 static int mem_log_sync(MemoryListener *l, const MemorySection *sec)
 {
     KVMState *s = l->opaque;
 
+    if (s->dirty_ring) {
+        int ret = kvm_dirty_ring_reap(s->dirty_ring);
+
+        if (ret < 0)
+            return ret;
+    }
     return kvm_slots_sync(&s->slots, sec);
 }
 
@@ -365,6 +382,113 @@ int kvm_irqchip_remove_irqfd(KVMState *s, int fd, unsigned int gsi)
     return kvm_vm_ioctl(s, KVM_IRQFD, &irqfd);
 }
 
+/* ---- the dirty ring ---- */
+
+static int reset_dirty_rings(void *opaque)
+{
+    return kvm_vm_ioctl(opaque, KVM_RESET_DIRTY_RINGS, NULL);
+}
+
+/*
+ * Before any vCPU exists (KVM refuses later): enable the ring, the
+ * acquire/release flavour where the kernel has it.
+ */
+static int enable_dirty_ring(KVMState *s, uint64_t entries, GError **errp)
+{
+    unsigned int cap = KVM_CAP_DIRTY_LOG_RING_ACQ_REL;
+    int max = kvm_vm_check_extension(s, cap);
+    struct kvm_enable_cap ec = { 0 };
+    int ret;
+
+    if (max <= 0) {
+        cap = KVM_CAP_DIRTY_LOG_RING;
+        max = kvm_vm_check_extension(s, cap);
+    }
+    ret = kvm_dirty_ring_check_size(entries, max, errp);
+    if (ret < 0)
+        return ret;
+    ec.cap = cap;
+    ec.args[0] = entries * sizeof(struct kvm_dirty_gfn);
+    ret = kvm_vm_ioctl(s, KVM_ENABLE_CAP, &ec);
+    if (ret < 0) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                    "dirty-ring-size=%" PRIu64 ": enabling the KVM dirty ring failed: %s%s",
+                    entries, strerror(-ret),
+                    ret == -EINVAL ? " (the kernel may need more entries; try 4096)" : "");
+        return ret;
+    }
+    s->dirty_ring = g_new0(struct kvm_dirty_ring, 1);
+    kvm_dirty_ring_init(s->dirty_ring, (uint32_t)entries, cap, &s->slots,
+                        reset_dirty_rings, s);
+    s->slots.dirty_ring = true;
+    vmm_log(LOG_KVM, "dirty ring: %" PRIu64 " entries per vCPU (%s)", entries,
+            cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL ? "acquire/release" : "plain");
+    return 0;
+}
+
+int kvm_dirty_ring_vcpu_init(KVMState *s, int index, int vcpu_fd)
+{
+    return s->dirty_ring ? kvm_dirty_ring_add_vcpu(s->dirty_ring, index, vcpu_fd) : 0;
+}
+
+void kvm_dirty_ring_vcpu_fini(KVMState *s, int index)
+{
+    if (s->dirty_ring)
+        kvm_dirty_ring_del_vcpu(s->dirty_ring, index);
+}
+
+int kvm_dirty_ring_full(KVMState *s)
+{
+    int ret;
+
+    if (!s->dirty_ring)
+        return -ENOTSUP;
+    __atomic_fetch_add(&s->dirty_ring->full_exits, 1, __ATOMIC_RELAXED);
+    /* waits on the ring lock if the reaper is harvesting right now */
+    ret = kvm_dirty_ring_reap(s->dirty_ring);
+    return ret < 0 ? ret : 0;
+}
+
+void kvm_set_accel_opts(const struct kvm_accel_opts *o)
+{
+    accel_opts = *o;
+}
+
+int kvm_parse_accel_opts(const char *str, struct kvm_accel_opts *o, GError **errp)
+{
+    g_autoptr(GHashTable) kv = keyval_parse(str, "accel", errp);
+    GHashTableIter it;
+    gpointer k, v;
+
+    memset(o, 0, sizeof(*o));
+    if (!kv)
+        return -EINVAL;
+    if (g_strcmp0(g_hash_table_lookup(kv, "accel"), "kvm")) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "only the kvm accelerator is supported");
+        return -EINVAL;
+    }
+    g_hash_table_iter_init(&it, kv);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        if (!strcmp(k, "accel"))
+            continue;
+        if (strcmp(k, "dirty-ring-size")) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                        "unknown property '%s' (known: dirty-ring-size)", (char *)k);
+            return -EINVAL;
+        }
+        if (parse_uint(v, &o->dirty_ring_size) < 0) {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "dirty-ring-size=%s: expected a number of entries", (char *)v);
+            return -EINVAL;
+        }
+        /* 0 means off, as in QEMU */
+        if (o->dirty_ring_size && kvm_dirty_ring_check_size(o->dirty_ring_size, -1, errp) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
 /* ---- set-up ---- */
 
 static void enable_manual_dirty_protect(KVMState *s)
@@ -435,8 +559,14 @@ KVMState *kvm_init(unsigned long vm_type, GError **errp)
     s->slots.get_dirty_fn = get_dirty;
     s->slots.clear_dirty_fn = clear_dirty;
     s->slots.opaque = s;
-    enable_manual_dirty_protect(s);
-    s->slots.manual_protect = s->manual_dirty_protect;
+    if (accel_opts.dirty_ring_size) {
+        if (enable_dirty_ring(s, accel_opts.dirty_ring_size, errp) < 0)
+            goto fail;
+    } else {
+        /* the ring has no bitmap to clear: manual protect is for the bitmap only */
+        enable_manual_dirty_protect(s);
+        s->slots.manual_protect = s->manual_dirty_protect;
+    }
 
     gsi_routing_init(&s->routing, s->caps.irq_routing, 0, commit_routes, s);
     pthread_mutex_init(&s->routing_lock, NULL);
@@ -496,6 +626,10 @@ void kvm_destroy(KVMState *s)
         address_space_remove_listener(s->mem_as, &s->mem_listener);
     if (s->io_as)
         address_space_remove_listener(s->io_as, &s->io_listener);
+    if (s->dirty_ring) {
+        kvm_dirty_ring_destroy(s->dirty_ring);
+        g_free(s->dirty_ring);
+    }
     if (s->slots.slot)
         kvm_slots_destroy(&s->slots);
     if (s->routing.used)

@@ -65,7 +65,7 @@ int vcpu_create(int index, const struct vcpu_arch_ops *ops, CPUState **out)
     KVMState *s = kvm_state;
     CPUState *cpu;
     void *run;
-    int fd;
+    int fd, ret;
 
     fd = kvm_vm_ioctl(s, KVM_CREATE_VCPU, (void *)(long)index);
     if (fd < 0)
@@ -76,6 +76,13 @@ int vcpu_create(int index, const struct vcpu_arch_ops *ops, CPUState **out)
 
         close(fd);
         return err;
+    }
+    ret = kvm_dirty_ring_vcpu_init(s, index, fd);
+    if (ret < 0) {
+        error_report("vCPU %d: cannot map its dirty ring: %s", index, strerror(-ret));
+        munmap(run, s->vcpu_mmap_size);
+        close(fd);
+        return ret;
     }
     cpu = g_new0(CPUState, 1);
     cpu->index = index;
@@ -94,6 +101,7 @@ void vcpu_destroy(CPUState *cpu)
 {
     if (!cpu)
         return;
+    kvm_dirty_ring_vcpu_fini(kvm_state, cpu->index);
     munmap(cpu->run, kvm_state->vcpu_mmap_size);
     close(cpu->fd);
     g_free(cpu->arch);
@@ -235,6 +243,15 @@ static int handle_exit(CPUState *cpu)
         return 0;
     case KVM_EXIT_INTR:
         return 0;
+    case KVM_EXIT_DIRTY_RING_FULL: {
+        /* KVM will not run this vCPU again until its ring has room */
+        int ret = kvm_dirty_ring_full(kvm_state);
+
+        vmm_log(LOG_KVM, "vCPU %d: dirty ring full, harvested", cpu->index);
+
+        return ret < 0 ? fatal_exit(cpu, "dirty ring full, and harvesting it failed: %s",
+                                    strerror(-ret)) : 0;
+    }
     case KVM_EXIT_SHUTDOWN:
         /* a triple fault: real hardware resets */
         vmm_log(LOG_KVM, "vCPU %d: shutdown (triple fault), resetting", cpu->index);

@@ -173,7 +173,12 @@ int kvm_slots_sync(struct kvm_slots *t, const MemorySection *s)
         return 0;
     pthread_mutex_lock(&t->lock);
     k = find_slot(t, s->mr, gpa);
-    if (k && (k->flags & KVM_MEM_LOG_DIRTY_PAGES) && t->get_dirty_fn) {
+    if (k && (k->flags & KVM_MEM_LOG_DIRTY_PAGES) && t->dirty_ring) {
+        /* what the ring harvested so far: hand it over and start afresh */
+        bitmap_or_at(k->mr->dirty, k->mr_offset >> VMM_PAGE_SHIFT, k->dirty,
+                     k->size >> VMM_PAGE_SHIFT);
+        bitmap_clear_range(k->dirty, 0, k->size >> VMM_PAGE_SHIFT);
+    } else if (k && (k->flags & KVM_MEM_LOG_DIRTY_PAGES) && t->get_dirty_fn) {
         ret = t->get_dirty_fn(t->opaque, k);
         if (ret == 0)
             bitmap_or_at(k->mr->dirty, k->mr_offset >> VMM_PAGE_SHIFT, k->dirty,
@@ -181,6 +186,18 @@ int kvm_slots_sync(struct kvm_slots *t, const MemorySection *s)
     }
     pthread_mutex_unlock(&t->lock);
     return ret;
+}
+
+void kvm_slots_mark_dirty_locked(struct kvm_slots *t, uint32_t slot_id, uint64_t offset)
+{
+    uint32_t id = slot_id & 0xffff;
+    struct kvm_slot *k;
+
+    if (slot_id >> 16 || id >= t->nr)
+        return;
+    k = &t->slot[id];
+    if (k->used && offset < (k->size >> VMM_PAGE_SHIFT))
+        set_bit(offset, k->dirty);
 }
 
 int kvm_dirty_clear_chunks(uint64_t slot_pages, uint64_t first, uint64_t npages,
@@ -240,7 +257,7 @@ int kvm_slots_clear(struct kvm_slots *t, const MemorySection *s)
     uint64_t addr = s->addr, end = s->addr + s->size;
     int ret = 0;
 
-    if (s->mr->type != MR_RAM || !t->manual_protect || !t->clear_dirty_fn)
+    if (s->mr->type != MR_RAM || !t->manual_protect || !t->clear_dirty_fn || t->dirty_ring)
         return 0;
     pthread_mutex_lock(&t->lock);
     while (addr < end && ret == 0) {

@@ -23,7 +23,11 @@ struct kvm_slot {
     uint32_t flags;         /* KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY */
     MemoryRegion *mr;
     uint64_t mr_offset;     /* of gpa inside mr */
-    unsigned long *dirty;   /* last KVM_GET_DIRTY_LOG result (npages bits) */
+    /*
+     * Bitmap log: the last KVM_GET_DIRTY_LOG result.  Dirty ring: pages
+     * harvested since the last sync (the ring ORs into it, sync empties it).
+     */
+    unsigned long *dirty;   /* npages bits */
 };
 
 struct kvm_slots {
@@ -39,6 +43,7 @@ struct kvm_slots {
                           uint64_t npages, const unsigned long *bits);
     void *opaque;
     bool manual_protect;    /* GET does not re-protect; CLEAR must */
+    bool dirty_ring;        /* the dirty ring fills s->dirty; no GET/CLEAR */
     uint64_t clear_chunk_pages; /* at most this many pages per CLEAR call */
 };
 
@@ -54,6 +59,13 @@ void kvm_slots_del(struct kvm_slots *t, const MemorySection *s);
 int kvm_slots_set_logging(struct kvm_slots *t, const MemorySection *s, bool on);
 /* Fetch KVM's log for the slots of s and OR it into s->mr->dirty. */
 int kvm_slots_sync(struct kvm_slots *t, const MemorySection *s);
+/*
+ * The dirty ring's harvest, with t->lock held: page offset of KVM slot
+ * slot_id ((address space << 16) | id, as in struct kvm_dirty_gfn) is dirty.
+ * Entries for a slot that no longer exists, or out of its range, are
+ * dropped.
+ */
+void kvm_slots_mark_dirty_locked(struct kvm_slots *t, uint32_t slot_id, uint64_t offset);
 /* Re-protect the pages of s that the last sync reported dirty. */
 int kvm_slots_clear(struct kvm_slots *t, const MemorySection *s);
 /*

@@ -15,6 +15,7 @@
 #include <linux/kvm.h>
 #include <glib.h>
 
+#include "qemu-vmm/kvm-dirty-ring.h"
 #include "qemu-vmm/kvm-slots.h"
 #include "qemu-vmm/irq-routing.h"
 #include "qemu-vmm/memory.h"
@@ -81,6 +82,7 @@ typedef struct KVMState {
     struct gsi_routing routing;
     pthread_mutex_t routing_lock;
     bool manual_dirty_protect;      /* KVM_CLEAR_DIRTY_LOG in use */
+    struct kvm_dirty_ring *dirty_ring;  /* NULL: the dirty bitmap is used */
     MemoryListener mem_listener;
     MemoryListener io_listener;
     AddressSpace *mem_as;
@@ -88,6 +90,14 @@ typedef struct KVMState {
 } KVMState;
 
 extern KVMState *kvm_state;
+
+/* -accel kvm,PROP=VALUE: what the next kvm_init() sets up. */
+struct kvm_accel_opts {
+    uint64_t dirty_ring_size;       /* entries per vCPU; 0 = the dirty bitmap */
+};
+void kvm_set_accel_opts(const struct kvm_accel_opts *o);
+/* Parse "kvm[,dirty-ring-size=N]" (the -accel value); 0 or -EINVAL with errp. */
+int kvm_parse_accel_opts(const char *str, struct kvm_accel_opts *o, GError **errp);
 
 /*
  * Open /dev/kvm, check the API version and the capabilities, create the VM.
@@ -114,6 +124,15 @@ int kvm_irqchip_send_msi(KVMState *s, uint64_t addr, uint32_t data);
 /* resample_fd < 0 for edge-triggered lines */
 int kvm_irqchip_add_irqfd(KVMState *s, int fd, int resample_fd, unsigned int gsi);
 int kvm_irqchip_remove_irqfd(KVMState *s, int fd, unsigned int gsi);
+
+/*
+ * The dirty ring of a vCPU (vcpu_create/vcpu_destroy), and what a vCPU does
+ * on KVM_EXIT_DIRTY_RING_FULL: harvest (waiting for a harvest already under
+ * way) so that its ring has room again.  0 or -errno.
+ */
+int kvm_dirty_ring_vcpu_init(KVMState *s, int index, int vcpu_fd);
+void kvm_dirty_ring_vcpu_fini(KVMState *s, int index);
+int kvm_dirty_ring_full(KVMState *s);
 
 /* Drain the coalesced MMIO/PIO ring into the address spaces. */
 void kvm_flush_coalesced_mmio(KVMState *s);

@@ -19,6 +19,7 @@ enum log_category {
     LOG_KVM     = 1 << 2,   /* KVM exits and ioctls */
     LOG_MEMORY  = 1 << 3,   /* memory slot changes */
     LOG_IRQ     = 1 << 4,   /* interrupt routing */
+    LOG_MIGRATION = 1 << 5, /* migration passes and the stop-and-copy steps */
 };
 
 extern unsigned int log_mask;

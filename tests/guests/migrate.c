@@ -10,7 +10,8 @@
  *
  * Parameters: mib=N (range size, default 64), passes=N (default 40),
  * spin=N (busy iterations between pages, default 2000: sets the dirty
- * rate), base=ADDR (default 64 MiB).
+ * rate), base=ADDR (default 64 MiB), every=N (print "migrate: pass N"
+ * every N passes, default 10; bench/migration uses 1 to see the rate).
  */
 #include "guest.h"
 
@@ -35,6 +36,7 @@ int guest_main(void)
 {
 	uint64_t mib = param_u64("mib", 64), passes = param_u64("passes", 40);
 	uint64_t spin = param_u64("spin", 2000), base = param_u64("base", 64ull << 20);
+	uint64_t every = param_u64("every", 10);
 	uint64_t pages = mib << 8;
 	uint64_t ram = mem_upper_bytes() + (1ull << 20);
 
@@ -55,7 +57,7 @@ int guest_main(void)
 			for (volatile uint64_t i = 0; i < spin; i++)
 				;
 		}
-		if (gen % 10 == 0)
+		if (every && gen % every == 0)
 			printf("migrate: pass %llu\n", (unsigned long long)gen);
 	}
 	for (uint64_t p = 0; p < pages; p++)

@@ -153,6 +153,30 @@ def case_dirty_split_ram():
           f"expected slots [0,3G) and [4G,5G), got {got}", out, err)
 
 
+def case_dirty_ring():
+    # the dirty ring instead of the bitmap: a 256-entry ring fills every
+    # ~190 pages, so the guest's exact-bitmap checks also cover the
+    # ring-full exit and the harvest around it
+    out, err = expect_guest_pass(["-m", "256M", "-kernel", guest("dirty"), "-d", "kvm",
+                                  "-accel", "kvm,dirty-ring-size=256",
+                                  "-device", "vmm-testdev", "-append", "mib=64"])
+    check("round 2" in out and "round 3" in out, "not all rounds ran", out)
+    check("dirty ring: 256 entries" in err, "the dirty ring was not enabled", out, err)
+    check("dirty ring full" in err, "the ring never filled", out, err)
+
+
+def case_err_dirty_ring_size():
+    expect_config_error(["-accel", "kvm,dirty-ring-size=1000", "-kernel", guest("hello")],
+                        r"-accel kvm,dirty-ring-size=1000: .*power of two")
+    expect_config_error(["-accel", "kvm,dirty-ring-size=many", "-kernel", guest("hello")],
+                        r"expected a number")
+    expect_config_error(["-accel", "kvm,dirty-ring-size=64", "-kernel", guest("hello")],
+                        r"at least 256 entries")
+    # 2^31 entries is more than any KVM allows (its limit is 2^16), or no ring at all
+    expect_config_error(["-accel", "kvm,dirty-ring-size=2147483648", "-kernel", guest("hello")],
+                        r"too big, this KVM allows at most \d+ entries|no dirty ring")
+
+
 def case_no_testdev_unowned():
     # without the test device its addresses are unowned: MMIO reads 0, PIO
     # reads all-ones, writes vanish; the guest must see that and the VMM
