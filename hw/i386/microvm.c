@@ -45,9 +45,12 @@
 #define VIRTIO_MAX          19
 #define PHYS_ADDR_SPACE     (1ULL << 52)
 
+enum on_off_auto { ON_OFF_AUTO_AUTO, ON_OFF_AUTO_ON, ON_OFF_AUTO_OFF };
+
 struct microvm {
     bool split_irqchip;     /* IOAPIC in userspace, LAPICs in KVM, no PIC/PIT */
     bool acpi;              /* ACPI tables describe the devices (default) */
+    enum on_off_auto pit;   /* the in-kernel i8254; auto: with the in-kernel PIC */
     struct acpi_mmio_device virtio[VIRTIO_MAX];
     int nr_virtio;
     struct ioapic *ioapic;
@@ -93,15 +96,26 @@ static int microvm_set_prop(MachineState *ms, const char *key, const char *value
                     "kernel_irqchip=%s: expected on or split", value);
         return -EINVAL;
     }
-    if (!strcmp(key, "acpi")) {
-        /* QEMU's is OnOffAuto; auto means on here as there */
-        if (!strcmp(value, "on") || !strcmp(value, "off") || !strcmp(value, "auto")) {
-            m->acpi = strcmp(value, "off") != 0;
-            return 0;
+    if (!strcmp(key, "acpi") || !strcmp(key, "pit")) {
+        /* QEMU's are OnOffAuto; auto means on here as there */
+        enum on_off_auto v;
+
+        if (!strcmp(value, "on"))
+            v = ON_OFF_AUTO_ON;
+        else if (!strcmp(value, "off"))
+            v = ON_OFF_AUTO_OFF;
+        else if (!strcmp(value, "auto"))
+            v = ON_OFF_AUTO_AUTO;
+        else {
+            g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "%s=%s: expected on, off or auto", key, value);
+            return -EINVAL;
         }
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "acpi=%s: expected on, off or auto", value);
-        return -EINVAL;
+        if (!strcmp(key, "acpi"))
+            m->acpi = v != ON_OFF_AUTO_OFF;
+        else
+            m->pit = v;
+        return 0;
     }
     g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
                 "machine microvm has no property '%s'", key);
@@ -161,7 +175,7 @@ static int create_split_irqchip(KVMState *s, GError **errp)
     return 0;
 }
 
-static int create_vm_devices(KVMState *s, bool split, GError **errp)
+static int create_vm_devices(KVMState *s, bool split, bool with_pit, GError **errp)
 {
     struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
     uint64_t identity = IDENTITY_MAP_ADDR;
@@ -181,7 +195,7 @@ static int create_vm_devices(KVMState *s, bool split, GError **errp)
     if (split)
         return create_split_irqchip(s, errp);
     if (require(s, s->caps.irqchip, "KVM_CAP_IRQCHIP", errp) < 0 ||
-        require(s, s->caps.pit2, "KVM_CAP_PIT2", errp) < 0)
+        (with_pit && require(s, s->caps.pit2, "KVM_CAP_PIT2", errp) < 0))
         return -ENOTSUP;
     ret = kvm_vm_ioctl(s, KVM_CREATE_IRQCHIP, NULL);
     if (ret < 0) {
@@ -190,7 +204,7 @@ static int create_vm_devices(KVMState *s, bool split, GError **errp)
         return ret;
     }
     ret = setup_irqchip_routes(s);
-    if (ret == 0)
+    if (ret == 0 && with_pit)
         ret = kvm_vm_ioctl(s, KVM_CREATE_PIT2, &pit);
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
@@ -481,7 +495,14 @@ static int microvm_init(MachineState *ms, GError **errp)
                     ms->kvm->caps.max_vcpus);
         return -EINVAL;
     }
-    ret = create_vm_devices(ms->kvm, m->split_irqchip, errp);
+    if (m->split_irqchip && m->pit == ON_OFF_AUTO_ON) {
+        /* KVM's PIT needs its PIC; there is no userspace PIT */
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "pit=on needs kernel_irqchip=on (split has no PIT)");
+        return -EINVAL;
+    }
+    ret = create_vm_devices(ms->kvm, m->split_irqchip,
+                            !m->split_irqchip && m->pit != ON_OFF_AUTO_OFF, errp);
     if (ret < 0)
         return ret;
     ms->mem = address_space_new("memory", PHYS_ADDR_SPACE, false);

@@ -113,6 +113,18 @@ def case_acpi_poweroff():
     check(rc == 0 and "PASS" in out and "FAIL" not in out, f"exit code {rc}", out, err)
 
 
+def case_pit_on_off():
+    # the in-kernel i8254 counts at port 0x40 by default, and is gone with pit=off
+    expect_guest_pass(["-kernel", guest("pio"), "-device", "vmm-testdev", "-append", "pit=1"])
+    expect_guest_pass(["-M", "microvm,pit=off", "-kernel", guest("pio"),
+                       "-device", "vmm-testdev", "-append", "pit=0"])
+
+
+def case_err_pit_split():
+    expect_config_error(["-M", "microvm,kernel_irqchip=split,pit=on", "-kernel", guest("hello")],
+                        r"pit=on needs kernel_irqchip=on")
+
+
 def case_err_acpi_value():
     expect_config_error(["-M", "microvm,acpi=maybe", "-kernel", guest("hello")],
                         r"acpi=maybe: expected on, off or auto")
