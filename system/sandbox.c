@@ -199,6 +199,23 @@ GPtrArray *sandbox_syscall_names(enum sandbox_thread type)
     return names;
 }
 
+/*
+ * Argument comparisons, every field set (libseccomp's macros leave some).
+ * The low 32 bits only: what the kernel reads of an int argument (fds,
+ * pids, options) and of an ioctl request (an unsigned int there).
+ */
+static struct scmp_arg_cmp arg_eq32(unsigned int arg, uint32_t v)
+{
+    return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_MASKED_EQ,
+                                  .datum_a = 0xffffffffu, .datum_b = v };
+}
+
+static struct scmp_arg_cmp arg_masked(unsigned int arg, uint64_t mask, uint64_t v)
+{
+    return (struct scmp_arg_cmp){ .arg = arg, .op = SCMP_CMP_MASKED_EQ,
+                                  .datum_a = mask, .datum_b = v };
+}
+
 static int add(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned int n,
                const struct scmp_arg_cmp *cmp)
 {
@@ -210,8 +227,8 @@ static int add_ioctls(scmp_filter_ctx ctx, int nr, int fd, const unsigned long *
 {
     for (size_t i = 0; i < n; i++) {
         struct scmp_arg_cmp cmp[2] = {
-            SCMP_A1_64(SCMP_CMP_EQ, reqs[i]),
-            SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fd),
+            arg_eq32(1, (uint32_t)reqs[i]),
+            arg_eq32(0, (uint32_t)fd),
         };
         int ret = add(ctx, SCMP_ACT_ALLOW, nr, fd >= 0 ? 2 : 1, cmp);
 
@@ -233,23 +250,22 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int nr,
     case ANY_ARGS:
         return add(ctx, SCMP_ACT_ALLOW, nr, 0, NULL);
     case NO_EXEC:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A2_64(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+        cmp[0] = arg_masked(2, PROT_EXEC, 0);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case TO_SELF:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A0_32(SCMP_CMP_EQ, pid);
+        cmp[0] = arg_eq32(0, pid);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case THREAD_ONLY:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-                                                 CLONE_THREAD);
+        cmp[0] = arg_masked(0, CLONE_THREAD, CLONE_THREAD);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case NO_CLONE3:
         /* its flags are in memory, out of a filter's reach */
         return add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL);
     case SET_NAME:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NAME);
+        cmp[0] = arg_eq32(0, PR_SET_NAME);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case NO_NEW_PRIVS:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A0_32(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS);
+        cmp[0] = arg_eq32(0, PR_SET_NO_NEW_PRIVS);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case SOCKET_FAMILY: {
         static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
@@ -257,7 +273,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int nr,
         for (size_t i = 0; i < G_N_ELEMENTS(families); i++) {
             int ret;
 
-            cmp[0] = (struct scmp_arg_cmp)SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)families[i]);
+            cmp[0] = arg_eq32(0, (uint32_t)families[i]);
             ret = add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
             if (ret < 0)
                 return ret;
@@ -265,13 +281,13 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int nr,
         return 0;
     }
     case KVM_ANY_FD:
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A1_64(SCMP_CMP_MASKED_EQ, type_mask, kvm_type);
+        cmp[0] = arg_masked(1, type_mask, kvm_type);
         return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case KVM_VCPU_FD:
         if (fds->vcpu_fd < 0)
             return 0;
-        cmp[0] = (struct scmp_arg_cmp)SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)fds->vcpu_fd);
-        cmp[1] = (struct scmp_arg_cmp)SCMP_A1_64(SCMP_CMP_MASKED_EQ, type_mask, kvm_type);
+        cmp[0] = arg_eq32(0, (uint32_t)fds->vcpu_fd);
+        cmp[1] = arg_masked(1, type_mask, kvm_type);
         return add(ctx, SCMP_ACT_ALLOW, nr, 2, cmp);
     case KVM_VM_IRQ:
         if (fds->vm_fd < 0)
