@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build run check clean cross-aarch64
+.PHONY: all deps build run check sanitize clean cross-aarch64
 
 all: build
 
@@ -21,9 +21,18 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@scripts/run-default-guest.sh $(BUILD)
 
-# the static arm64 build too: the arm64 suite boots it in an emulated host
+# the static arm64 build too: the arm64 suite boots it in an emulated host;
+# then the sanitizer job
 check: build cross-aarch64
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+	@$(MAKE) --no-print-directory sanitize
+
+# An ASan + UBSan build in build-asan/ runs the unit, integration, qmp and
+# migration suites with LeakSanitizer on; any report fails it (docs/testing.md)
+SANITIZE_BUILD ?= build-asan
+
+sanitize: deps
+	@tests/sanitize/run-sanitize.sh $(SANITIZE_BUILD)
 
 # A static arm64 qemu-vmm in build-aarch64/ (for arm64 hosts, and for the
 # arm64 suite, which boots it in an emulated arm64 host).  Debian's arm64
@@ -40,4 +49,4 @@ cross-aarch64: deps
 	ninja -C $(AARCH64_BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD)

@@ -24,6 +24,10 @@
 #include "qemu-vmm/monitor.h"
 #include "qemu-vmm/options.h"
 #include "qemu-vmm/runstate.h"
+#include "qemu-vmm/sandbox.h"
+#ifdef QEMU_VMM_TEST_HOOKS
+#include "sandbox-probe.h"      /* tests/sandbox: test builds only */
+#endif
 
 #define QEMU_VMM_VERSION "0.1.0"
 #define DEFAULT_RAM_MIB 128
@@ -35,7 +39,7 @@ enum opt_id {
     OPT_CPU, OPT_DEVICE, OPT_SERIAL, OPT_NOGRAPHIC, OPT_DISPLAY, OPT_NO_REBOOT,
     OPT_NAME, OPT_D, OPT_LOGFILE, OPT_HELP, OPT_VERSION, OPT_EXPECT, OPT_EXPECT_TIMEOUT,
     OPT_QMP, OPT_S, OPT_PIDFILE, OPT_DAEMONIZE, OPT_INCOMING, OPT_DRIVE, OPT_NETDEV,
-    OPT_CHARDEV,
+    OPT_CHARDEV, OPT_SANDBOX,
 };
 
 static const struct option_def {
@@ -62,6 +66,8 @@ static const struct option_def {
     { "S", OPT_S, NULL, "do not start the vCPUs (QMP cont starts them)" },
     { "incoming", OPT_INCOMING, "tcp:HOST:PORT|unix:PATH|file:PATH|defer",
       "wait for an incoming migration" },
+    { "sandbox", OPT_SANDBOX, "on|off",
+      "seccomp filters on every thread once the VM is set up (default on)" },
     { "pidfile", OPT_PIDFILE, "FILE", "write the process id to FILE" },
     { "daemonize", OPT_DAEMONIZE, NULL, "detach once the VM is set up" },
     { "serial", OPT_SERIAL, "stdio|none|file:PATH", "where the UART goes (default stdio)" },
@@ -93,6 +99,7 @@ struct config {
     bool no_reboot;
     bool start_paused;
     bool daemonize;
+    bool sandbox_off;
     const char *pidfile;
     const char *incoming;
     GPtrArray *devices;     /* const char * */
@@ -176,6 +183,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_S: cfg->start_paused = true; break;
         case OPT_PIDFILE: cfg->pidfile = val; break;
         case OPT_DAEMONIZE: cfg->daemonize = true; break;
+        case OPT_SANDBOX:
+            if (strcmp(val, "on") && strcmp(val, "off")) {
+                error_report("-sandbox %s: expected on or off", val);
+                return EXIT_CONFIG_ERROR;
+            }
+            cfg->sandbox_off = !strcmp(val, "off");
+            break;
         case OPT_INCOMING: cfg->incoming = val; break;
         case OPT_ACCEL: {
             g_autoptr(GError) err = NULL;
@@ -297,6 +311,7 @@ static int parse_devices(struct config *cfg, MachineState *ms)
     for (guint i = 0; i < cfg->devices->len; i++) {
         const char *val = g_ptr_array_index(cfg->devices, i);
         g_autoptr(GError) err = NULL;
+        g_autofree char *driver_key = NULL;
         GHashTable *kv;
         struct device_opts *d;
         bool known = false;
@@ -313,13 +328,18 @@ static int parse_devices(struct config *cfg, MachineState *ms)
             return EXIT_CONFIG_ERROR;
         }
         d = g_new0(struct device_opts, 1);
-        g_hash_table_steal_extended(kv, "driver", NULL, (gpointer *)&d->driver);
+        /* the key is stolen too: ours to free */
+        g_hash_table_steal_extended(kv, "driver", (gpointer *)&driver_key,
+                                    (gpointer *)&d->driver);
         d->props = kv;
         for (const char *const *n = ms->mc->devices; n && *n && d->driver; n++)
             known |= !strcmp(*n, d->driver);
         if (!known) {
             error_report("-device %s: unknown device '%s' for machine %s (try -device help)",
                          val, d->driver ? d->driver : "", ms->mc->name);
+            g_hash_table_unref(d->props);
+            g_free(d->driver);
+            g_free(d);
             return EXIT_CONFIG_ERROR;
         }
         g_ptr_array_add(ms->devices, d);
@@ -489,17 +509,24 @@ static int pidfile_write(const char *path)
     return 0;
 }
 
+/*
+ * The VM lives as long as the process and is not torn down at exit; static,
+ * so that what it holds stays reachable to the end (no LeakSanitizer noise).
+ */
+static struct config cfg;
+static MachineState ms;
+
 int main(int argc, char **argv)
 {
-    struct config cfg = { .devices = g_ptr_array_new(), .drives = g_ptr_array_new(),
-                          .netdevs = g_ptr_array_new(), .chardevs = g_ptr_array_new(),
-                          .qmp = g_ptr_array_new() };
-    MachineState ms = { .smp = 1, .ram_size = DEFAULT_RAM_MIB << 20,
-                        .devices = g_ptr_array_new() };
     g_autoptr(GError) err = NULL;
     int daemon_fd = -1;
     int ret;
 
+    cfg = (struct config){ .devices = g_ptr_array_new(), .drives = g_ptr_array_new(),
+                           .netdevs = g_ptr_array_new(), .chardevs = g_ptr_array_new(),
+                           .qmp = g_ptr_array_new() };
+    ms = (MachineState){ .smp = 1, .ram_size = DEFAULT_RAM_MIB << 20,
+                         .devices = g_ptr_array_new() };
     ret = parse_args(argc, argv, &cfg);
     if (ret >= 0)
         return ret;
@@ -548,6 +575,11 @@ int main(int argc, char **argv)
         return EXIT_CONFIG_ERROR;
     }
     vm_set_no_reboot(cfg.no_reboot);
+    /* threads made during set-up (I/O, block, incoming) filter themselves */
+    if (!cfg.sandbox_off && sandbox_enable(&err) < 0) {
+        error_report("%s", err->message);
+        return EXIT_CONFIG_ERROR;
+    }
 
     /* devices see it: an incoming VM's disks wait for the source to let go */
     if (cfg.incoming)
@@ -556,6 +588,12 @@ int main(int argc, char **argv)
         error_report("%s", err ? err->message : "machine initialisation failed");
         return EXIT_CONFIG_ERROR;
     }
+#ifdef QEMU_VMM_TEST_HOOKS
+    if (sandbox_probe_init(&err) < 0) {
+        error_report("sandbox-probe: %s", err->message);
+        return EXIT_CONFIG_ERROR;
+    }
+#endif
     if (monitor_init(&ms, cfg.qmp, &err) < 0) {
         error_report("%s", err->message);
         return EXIT_CONFIG_ERROR;
@@ -571,9 +609,6 @@ int main(int argc, char **argv)
         return EXIT_CONFIG_ERROR;
     if (cfg.daemonize)
         daemonize_finish(daemon_fd);
-    g_unix_signal_add(SIGINT, on_signal, NULL);
-    g_unix_signal_add(SIGTERM, on_signal, NULL);
-    g_unix_signal_add(SIGHUP, on_signal, NULL);
     /* an incoming VM waits for its state; -S waits for cont */
     if (cfg.incoming)
         runstate_set(RUN_STATE_INMIGRATE);
@@ -581,6 +616,16 @@ int main(int argc, char **argv)
         runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
     if (vcpus_start(ms.cpus, ms.smp, cfg.start_paused || cfg.incoming) < 0)
         return EXIT_VM_ERROR;
+    /*
+     * Set-up is done and the main loop has taken no input yet.  After the
+     * vCPU threads are created, so that they run under their own filter
+     * only (one filter per KVM exit, not two).
+     */
+    sandbox_thread_start(SANDBOX_MAIN, "main", -1);
+    /* after: GLib's signal thread (gmain) starts here, under the main filter */
+    g_unix_signal_add(SIGINT, on_signal, NULL);
+    g_unix_signal_add(SIGTERM, on_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_signal, NULL);
     ret = main_loop_run(machine_reset_cb, &ms);
     fflush(stdout);
     return ret;

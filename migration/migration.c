@@ -25,6 +25,7 @@
 #include "qemu-vmm/cpus.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/runstate.h"
+#include "qemu-vmm/sandbox.h"
 #include "migration/migration-internal.h"
 
 #define ACK_TIMEOUT_MS      30000
@@ -381,6 +382,7 @@ static void *migration_thread(void *opaque)
     int64_t downtime_us = 0;
     int ret;
 
+    sandbox_thread_start(SANDBOX_MIGRATION, "migration", -1);
     stream_init(&s, out->fd, out->is_socket, &cancel_requested);
     g_free(out);
     ram_state_init(&rs, machine->mem);
@@ -621,6 +623,7 @@ static void *incoming_thread(void *opaque)
     g_autoptr(GError) err = NULL;
     int ret;
 
+    sandbox_thread_start(SANDBOX_MIGRATION, "incoming", -1);
     stream_init(&s, (int)(intptr_t)opaque, false, NULL);
     start_us = g_get_monotonic_time();      /* for -d migration's times */
     ret = load_stream(&s, &err);

@@ -6,6 +6,8 @@ set -eu
 PACKAGES="gcc make meson ninja-build pkg-config python3 libglib2.0-dev libfdt-dev
 libjson-glib-dev linux-libc-dev binutils qemu-system-x86 util-linux liburing-dev
 zlib1g-dev"
+# The seccomp sandbox (-sandbox on, the default): libseccomp builds the filters.
+PACKAGES="$PACKAGES libseccomp-dev"
 # Linux guests in the emulated host (tests/functional): Debian's kernel and a
 # static busybox.  The QMP fuzz target: clang and its libFuzzer runtime.
 PACKAGES="$PACKAGES linux-image-amd64 busybox-static clang-14 libclang-rt-14-dev"
@@ -18,7 +20,7 @@ e2fsprogs"
 # The static arm64 cross build (make cross-aarch64) and the arm64 suite: the
 # cross compiler, arm64 -dev packages through dpkg's multiarch, QEMU for arm64.
 PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 linux-libc-dev:arm64
-libglib2.0-dev:arm64 zlib1g-dev:arm64 qemu-system-arm"
+libglib2.0-dev:arm64 zlib1g-dev:arm64 libseccomp-dev:arm64 qemu-system-arm"
 
 missing=""
 for p in $PACKAGES; do

@@ -486,6 +486,8 @@ static int section_cmp(const void *key, const void *elem)
 
 const MemorySection *address_space_lookup(AddressSpace *as, uint64_t addr)
 {
+    if (!as->view_len)
+        return NULL;    /* bsearch() on an empty (NULL) view is undefined */
     return bsearch(&addr, as->view, as->view_len, sizeof(MemorySection), section_cmp);
 }
 

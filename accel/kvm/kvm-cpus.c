@@ -14,6 +14,7 @@
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
 #include "qemu-vmm/runstate.h"
+#include "qemu-vmm/sandbox.h"
 
 #define SIG_KICK SIGUSR1
 
@@ -309,6 +310,7 @@ static void throttle_vcpu(int64_t *last_sleep_us)
 
 static void *throttle_kicker(void *opaque)
 {
+    sandbox_thread_start(SANDBOX_THROTTLE, "throttle", -1);
     while (__atomic_load_n(&throttle_pct, __ATOMIC_RELAXED)) {
         for (int i = 0; i < nr_cpus; i++)
             if (all_cpus[i]->thread_running)
@@ -342,6 +344,7 @@ static void *vcpu_thread(void *opaque)
     __atomic_store_n(&cpu->tid, gettid(), __ATOMIC_RELEASE);
     snprintf(name, sizeof(name), "vcpu%d", cpu->index);
     pthread_setname_np(pthread_self(), name);
+    sandbox_thread_start(SANDBOX_VCPU, name, cpu->fd);
 
     for (;;) {
         int ret;

@@ -164,8 +164,10 @@ size_t chardev_read(struct chardev *c, void *buf, size_t max)
 
     pthread_mutex_lock(&c->lock);
     n = MIN(max, (size_t)c->input->len);
-    memcpy(buf, c->input->data, n);
-    g_byte_array_remove_range(c->input, 0, (guint)n);
+    if (n) {    /* an empty array's data may be NULL: no memcpy() from it */
+        memcpy(buf, c->input->data, n);
+        g_byte_array_remove_range(c->input, 0, (guint)n);
+    }
     pthread_mutex_unlock(&c->lock);
     return n;
 }

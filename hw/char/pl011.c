@@ -285,3 +285,12 @@ struct pl011 *pl011_create(AddressSpace *as, uint64_t base, struct irq_line irq,
         chardev_set_input_handler(chr, pl011_input, s);
     return s;
 }
+
+void pl011_free(struct pl011 *s)
+{
+    if (!s)
+        return;
+    memory_region_free(s->mr);
+    pthread_mutex_destroy(&s->lock);
+    g_free(s);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu-vmm/sandbox.h"
 #include "qemu-vmm/virtio-blk-io.h"
 #include "qemu-vmm/virtio-iov.h"
 
@@ -62,6 +63,7 @@ static void *worker(void *opaque)
     struct threads_backend *t = opaque;
 
     pthread_setname_np(pthread_self(), "blk-worker");
+    sandbox_thread_start(SANDBOX_BLOCK_WORKER, "blk-worker", -1);
     for (;;) {
         struct blk_aio *aio;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/sandbox.h"
 #include "qemu-vmm/virtio-iothread.h"
 
 #define MAX_EVENTS 32
@@ -50,6 +51,7 @@ static void *iothread_run(void *opaque)
     struct epoll_event ev[MAX_EVENTS];
 
     pthread_setname_np(pthread_self(), t->name);
+    sandbox_thread_start(SANDBOX_IOTHREAD, t->name, -1);
     for (;;) {
         int n = epoll_wait(t->epfd, ev, MAX_EVENTS, -1);
 

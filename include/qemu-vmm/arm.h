@@ -126,6 +126,8 @@ struct pl011;
 struct pl011 *pl011_create(AddressSpace *as, uint64_t base, struct irq_line irq,
                            struct chardev *chr, GError **errp);
 void pl011_reset(struct pl011 *s);
+/* Unmap and free it (the machine's lives as long as the process; tests). */
+void pl011_free(struct pl011 *s);
 
 /* ---- vCPUs (arm64 hosts only) ---- */
 

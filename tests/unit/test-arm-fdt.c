@@ -90,9 +90,12 @@ static uint64_t prop_u64(const void *fdt, const char *path, const char *name)
 {
     int len;
     const fdt64_t *p = prop(fdt, path, name, &len);
+    fdt64_t v;
 
     g_assert_cmpint(len, ==, 8);
-    return fdt64_to_cpu(*p);
+    /* a property is only 4-byte aligned in the blob */
+    memcpy(&v, p, sizeof(v));
+    return fdt64_to_cpu(v);
 }
 
 /* The cells of a property, as host integers; returns how many. */

@@ -66,6 +66,7 @@ static void uart_init(struct uart *u)
 
 static void uart_free(struct uart *u)
 {
+    pl011_free(u->dev);
     address_space_free(u->as);
     chardev_close(u->chr);
     unlink(u->path);

@@ -115,6 +115,8 @@ static void test_pause_resume(void)
     before = total();
     g_usleep(20 * 1000);
     g_assert_cmpint(total(), ==, before);   /* threads are gone */
+    for (int i = 0; i < 2; i++)
+        vcpu_destroy(cpus[i]);
 }
 
 int main(int argc, char **argv)
