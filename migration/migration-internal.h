@@ -113,6 +113,8 @@ void ram_forget_populated(struct ram_state *rs);
  * known (no pagemap, or memory that is not private and anonymous).
  */
 int ram_populated_map(void *host, uint64_t pages, unsigned long *out);
+/* Open /proc/self/pagemap and maps for ram_populated_map(), at set-up. */
+void ram_pagemap_open(void);
 /* Forget the regions' dirty bits (VMM writes from before logging started). */
 void ram_drop_dirty(struct ram_state *rs);
 /* Pull KVM's dirty log into the to-send bitmaps; returns the pages pending. */

@@ -90,6 +90,7 @@ const char *migration_status_name(enum migration_status s)
 void migration_init(MachineState *ms)
 {
     machine = ms;
+    ram_pagemap_open();
 }
 
 static void set_status(enum migration_status s)

@@ -31,17 +31,53 @@ static bool page_is_zero(const uint8_t *p)
 }
 
 /*
+ * /proc/self/pagemap and /proc/self/maps, opened once at set-up: the
+ * migration threads run under a sandbox filter that opens no files.  -1
+ * until then (unit tests open them per call).
+ */
+static int pagemap_fd = -1, maps_fd = -1;
+
+void ram_pagemap_open(void)
+{
+    if (pagemap_fd < 0)
+        pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (maps_fd < 0)
+        maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+}
+
+/* The text of /proc/self/maps as of now, or NULL. */
+static char *read_maps(void)
+{
+    GString *text = g_string_new(NULL);
+    int fd = maps_fd >= 0 ? maps_fd : open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    char buf[4096];
+    ssize_t n = -1;
+
+    if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0) {
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            g_string_append_len(text, buf, n);
+    }
+    if (fd >= 0 && fd != maps_fd)
+        close(fd);
+    if (n < 0) {
+        g_string_free(text, TRUE);
+        return NULL;
+    }
+    return g_string_free(text, FALSE);
+}
+
+/*
  * Whether [start, end) is private anonymous memory all through: only there
  * does "never backed" mean "reads as zero" (a file or shared mapping can
  * have data that is not mapped in yet).
  */
 static bool private_anonymous(uintptr_t start, uintptr_t end)
 {
-    g_autofree char *maps = NULL;
+    g_autofree char *maps = read_maps();
     uintptr_t covered = start;
     char *line, *save = NULL;
 
-    if (!g_file_get_contents("/proc/self/maps", &maps, NULL, NULL))
+    if (!maps)
         return false;
     for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned long lo, hi, inode;
@@ -70,7 +106,7 @@ int ram_populated_map(void *host, uint64_t pages, unsigned long *out)
     if (start % VMM_PAGE_SIZE ||
         !private_anonymous(start, start + (uintptr_t)(pages << VMM_PAGE_SHIFT)))
         return -ENOTSUP;
-    fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    fd = pagemap_fd >= 0 ? pagemap_fd : open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     buf = g_new(uint64_t, CHUNK);
@@ -89,7 +125,8 @@ int ram_populated_map(void *host, uint64_t pages, unsigned long *out)
         done += n;
     }
     g_free(buf);
-    close(fd);
+    if (fd != pagemap_fd)
+        close(fd);
     return ret;
 }
 

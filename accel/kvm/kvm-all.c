@@ -593,6 +593,17 @@ KVMState *kvm_init(unsigned long vm_type, GError **errp)
         .opaque = s,
     };
     kvm_state = s;
+    /* after kvm_state is set: the reaper's sandbox filter names the VM fd */
+    if (s->dirty_ring) {
+        int ret = kvm_dirty_ring_start_reaper(s->dirty_ring);
+
+        if (ret < 0) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        "cannot start the dirty-ring reaper thread: %s", strerror(-ret));
+            kvm_state = NULL;
+            goto fail;
+        }
+    }
     return s;
 
 fail:

@@ -18,6 +18,7 @@
 #include "qemu-vmm/bitmap.h"
 #include "qemu-vmm/kvm-dirty-ring.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/sandbox.h"
 
 int kvm_dirty_ring_check_size(uint64_t entries, int cap_bytes, GError **errp)
 {
@@ -187,6 +188,7 @@ static void *reaper_thread(void *opaque)
     struct kvm_dirty_ring *r = opaque;
 
     pthread_setname_np(pthread_self(), "dirty-reaper");
+    sandbox_thread_start(SANDBOX_DIRTY_REAPER, "dirty-reaper", -1);
     pthread_mutex_lock(&r->reaper_lock);
     while (!r->reaper_stop) {
         struct timespec ts;
@@ -213,17 +215,26 @@ static void *reaper_thread(void *opaque)
     return NULL;
 }
 
+/*
+ * The reaper is made at set-up, not when logging starts: logging starts on
+ * whatever thread asked for it (a vCPU running the test device, the
+ * migration thread), and those may not create threads under the sandbox.
+ * Until then it sleeps on its condition variable.
+ */
+int kvm_dirty_ring_start_reaper(struct kvm_dirty_ring *r)
+{
+    int ret;
+
+    r->reaper_stop = false;
+    ret = pthread_create(&r->reaper, NULL, reaper_thread, r);
+    r->reaper_running = ret == 0;
+    return -ret;
+}
+
 void kvm_dirty_ring_set_logging(struct kvm_dirty_ring *r, bool on)
 {
     pthread_mutex_lock(&r->reaper_lock);
     r->logging = on;
-    if (on && !r->reaper_running) {
-        r->reaper_stop = false;
-        r->reaper_running = pthread_create(&r->reaper, NULL, reaper_thread, r) == 0;
-        if (!r->reaper_running)
-            warn_report("cannot start the dirty-ring reaper thread; "
-                        "harvesting only on sync and on full rings");
-    }
     pthread_cond_broadcast(&r->reaper_cond);
     pthread_mutex_unlock(&r->reaper_lock);
 }

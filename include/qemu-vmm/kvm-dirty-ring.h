@@ -98,6 +98,11 @@ void kvm_dirty_ring_del_vcpu(struct kvm_dirty_ring *r, int index);
  * Returns the entries harvested, or -errno if KVM_RESET_DIRTY_RINGS failed.
  */
 int kvm_dirty_ring_reap(struct kvm_dirty_ring *r);
+/*
+ * Create the reaper thread, idle until logging starts; at set-up, before
+ * the sandbox's filters.  Returns 0 or -errno.
+ */
+int kvm_dirty_ring_start_reaper(struct kvm_dirty_ring *r);
 /* Start or stop harvesting in the background (the reaper thread). */
 void kvm_dirty_ring_set_logging(struct kvm_dirty_ring *r, bool on);
 

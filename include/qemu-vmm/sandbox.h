@@ -23,6 +23,7 @@ enum sandbox_thread {
     SANDBOX_BLOCK_WORKER,   /* virtio-blk thread-pool worker */
     SANDBOX_MIGRATION,      /* outgoing and incoming migration threads */
     SANDBOX_THROTTLE,       /* migration's vCPU throttle kicker */
+    SANDBOX_DIRTY_REAPER,   /* harvests the KVM dirty rings */
     SANDBOX_NR_THREADS,
 };
 
