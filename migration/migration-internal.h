@@ -78,4 +78,12 @@ int ram_load_layout(AddressSpace *as, const uint8_t *p, size_t len, GPtrArray **
                     GError **errp);
 int ram_load_pages(GPtrArray *regions, const uint8_t *p, size_t len, GError **errp);
 
+/* ---- destination (migration.c) ---- */
+/*
+ * Read and check a whole stream from s, then apply its state sections to
+ * the machine given to migration_init().  Out of line for the fuzz target
+ * (tests/fuzz/migration-fuzz.c), which feeds it hostile streams.
+ */
+int migration_load_stream(struct mig_stream *s, GError **errp);
+
 #endif

@@ -437,7 +437,7 @@ static gboolean start_guest(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static int load_stream(struct mig_stream *s, GError **errp)
+int migration_load_stream(struct mig_stream *s, GError **errp)
 {
     g_autoptr(GByteArray) rec = g_byte_array_new();
     g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free_pending);
@@ -505,7 +505,7 @@ static void *incoming_thread(void *opaque)
     int ret;
 
     stream_init(&s, (int)(intptr_t)opaque, false, NULL);
-    ret = load_stream(&s, &err);
+    ret = migration_load_stream(&s, &err);
     if (ret == 0) {
         uint8_t ack = ACK_BYTE;
 
