@@ -61,7 +61,7 @@ def migration():
 
 
 # ---- virtqueue: header, guest image, operations (virtqueue-fuzz.c) ----
-DESC, AVAIL, USED = 0x1000, 0x2000, 0x3000
+DESC, AVAIL, USED = 0x100, 0x200, 0x300   # small images: short inputs, fast runs
 F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 OP_POP, OP_PUSH, OP_UNPOP, OP_FILL, OP_NOTIF, OP_SHOULD, OP_EMPTY, OP_POKE, OP_RESET = range(9)
 
@@ -71,7 +71,7 @@ def desc(addr, length, flags=0, nxt=0):
 
 
 def vq_image(descs, heads, avail_idx=None, extra=()):
-    img = bytearray(0x3000)
+    img = bytearray(0x300)
     for i, d in enumerate(descs):
         img[DESC + 16 * i:DESC + 16 * i + 16] = d
     ring = b''.join(u16(h) for h in heads)
@@ -91,8 +91,8 @@ def vq_seed(flags, lnum, image, ops):
 
 def virtqueue():
     simple = vq_image([desc(0x4000, 512, F_NEXT, 1), desc(0x5000, 256, F_WRITE)], [0])
-    indirect = vq_image([desc(0x6000, 48, F_INDIRECT)], [0], extra=[
-        (0x6000, desc(0x4000, 16, F_NEXT, 1) + desc(0x5000, 512, F_WRITE | F_NEXT, 2) +
+    indirect = vq_image([desc(0x600, 48, F_INDIRECT)], [0], extra=[
+        (0x600, desc(0x4000, 16, F_NEXT, 1) + desc(0x5000, 512, F_WRITE | F_NEXT, 2) +
          desc(0x5200, 1, F_WRITE))])
     crossing = vq_image([desc(0xff00, 0x200, F_WRITE), desc(0x30000, 64)], [0, 1])
     many = vq_image([desc(0x4000 + 0x100 * i, 64, F_WRITE) for i in range(8)], list(range(8)))
@@ -104,7 +104,7 @@ def virtqueue():
                                   u8(1) + u16(4) + u16(0)),
         'event-idx': vq_seed(1, 4, many, u8(OP_NOTIF) + u8(1) + bytes([OP_POP] * 4) +
                              u8(OP_FILL) + u8(3) + u16(1) * 4 + u8(OP_SHOULD) +
-                             u8(OP_POKE) + u16(AVAIL + 2) + u16(9) + u8(OP_POP) +
+                             u8(OP_POKE) + u8(1) + u16(2) + u16(9) + u8(OP_POP) +
                              u8(OP_EMPTY) + u8(OP_RESET) + u8(OP_POP)),
         'unpop': vq_seed(0, 3, simple, u8(OP_POP) + u8(OP_UNPOP) + u8(OP_POP) + u8(OP_PUSH) +
                          u32(0)),

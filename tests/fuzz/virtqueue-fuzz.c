@@ -16,7 +16,7 @@
  * Input: u8 flags (bit 0 EVENT_IDX, bit 1 INDIRECT_DESC), u8 size (below
  * 11: 2^size, else the value itself), u32 desc, u32 avail, u32 used
  * addresses, u16 image length and the image (at address 0), then
- * operations to the end (see run_op).
+ * operations to the end (see run_op; guest writes are relative to a ring).
  *
  * Oracle: every buffer handed out lies in RAM (device-writable ones in
  * writable RAM), the totals add up, a broken queue gives nothing more,
@@ -170,7 +170,8 @@ static void run_op(struct fuzz_in *in)
         }
         break;
     case 3: {   /* several at once */
-        unsigned int n = MIN(f.nheld, (unsigned int)(fin_u8(in) % 4) + 1);
+        unsigned int want = fin_u8(in) % 4 + 1;    /* not inside MIN(): it evaluates twice */
+        unsigned int n = MIN(f.nheld, want);
 
         for (unsigned int i = 0; i < n; i++)
             virtqueue_fill(vq, f.held[i], fin_u16(in), i);
@@ -191,11 +192,15 @@ static void run_op(struct fuzz_in *in)
         if (!virtqueue_empty(vq) && (vq->broken || !vq->ready))
             abort();
         break;
-    case 7: {   /* the guest writes 2 bytes of RAM A (rings, indices, tables) */
-        uint16_t off = fin_u16(in) % (A_SIZE - 1);
+    case 7: {   /* the guest writes 2 bytes of RAM A near a ring (indices, entries) */
+        uint8_t sel = fin_u8(in) % 4;
+        uint64_t base = sel == 0 ? vq->desc_addr : sel == 1 ? vq->avail_addr :
+                        sel == 2 ? vq->used_addr : 0;
+        uint64_t off = base + fin_u16(in) % 0x1000;
         uint16_t val = fin_u16(in);
 
-        memcpy(f.a + off, &val, 2);
+        if (off < A_SIZE - 1)
+            memcpy(f.a + off, &val, 2);
         break;
     }
     default:    /* the driver resets the queue and enables it again */
