@@ -41,7 +41,10 @@ struct guest {
 };
 
 /* One address space per RAM size, so that nothing is remapped per input. */
-static struct guest x86_guest[4], arm_guest[4];
+static struct guest arm_guest[4];
+#ifdef __x86_64__
+static struct guest x86_guest[4];
+#endif
 
 static void guest_init(struct guest *g, uint64_t base, uint64_t size, bool high)
 {

@@ -34,6 +34,7 @@
 #define MMIO_BASE   0x10000000ULL
 #define WINDOW      0x200
 #define IMAGE_SIZE  (64 * 1024)
+#define MAX_PAUSES  32
 
 static AddressSpace *as;
 static uint8_t *ram;
@@ -71,6 +72,7 @@ static void fuzz_machine_init(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
+    unsigned int pauses = 0;
 
     if (!as)
         fuzz_machine_init();
@@ -98,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         default:    /* a pause: the I/O threads get to run */
-            for (unsigned int i = fin_u8(&in) % 8; i; i--)
+            /* a few per input: on a busy host each yield may take a time slice */
+            for (unsigned int i = fin_u8(&in) % 4; i && pauses < MAX_PAUSES; i--, pauses++)
                 sched_yield();
             break;
         }
