@@ -151,11 +151,21 @@ static void load_x86(struct guest *g, unsigned int nmods, const uint8_t *kernel,
 }
 #endif
 
+/* never NULL, also for 0 bytes (the loaders do arithmetic on the pointer) */
+static uint8_t *own_copy(const uint8_t *p, size_t len)
+{
+    uint8_t *c = g_malloc(len ? len : 1);
+
+    memcpy(c, p, len);
+    return c;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
     uint8_t flags = fin_u8(&in);
     unsigned int r = (flags >> 1) & 3;
+    g_autofree uint8_t *own_initrd = NULL, *own_kernel = NULL;
     const uint8_t *initrd, *kernel;
     size_t ilen, klen;
 
@@ -169,6 +179,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     initrd = fin_bytes(&in, fin_u16(&in), &ilen);
     kernel = fin_bytes(&in, in.len, &klen);
+    /*
+     * Each file in a buffer of its own, as machine_read_file() gives them:
+     * as aligned as malloc makes it, and ASan sees a read past its end.
+     */
+    initrd = own_initrd = own_copy(initrd, ilen);
+    kernel = own_kernel = own_copy(kernel, klen);
     if (flags & 1)
         load_arm64(&arm_guest[r], kernel, klen, initrd, ilen);
 #ifdef __x86_64__
