@@ -152,4 +152,12 @@ struct pass_stats {
  */
 bool migration_converged(uint64_t downtime_limit_ms, struct pass_stats *p);
 
+/* ---- destination (migration.c) ---- */
+/*
+ * Read and check a whole stream from s, then apply its state sections to
+ * the machine given to migration_init().  Out of line for the fuzz target
+ * (tests/fuzz/migration-fuzz.c), which feeds it hostile streams.
+ */
+int migration_load_stream(struct mig_stream *s, GError **errp);
+
 #endif

@@ -578,7 +578,7 @@ static int check_sections_complete(GPtrArray *pending, GError **errp)
     return vmstate_check_complete(loaded, pending->len, errp);
 }
 
-static int load_stream(struct mig_stream *s, GError **errp)
+int migration_load_stream(struct mig_stream *s, GError **errp)
 {
     g_autoptr(GByteArray) rec = g_byte_array_new();
     g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free_pending);
@@ -627,7 +627,7 @@ static void *incoming_thread(void *opaque)
     sandbox_thread_start(SANDBOX_MIGRATION, "incoming", -1);
     stream_init(&s, (int)(intptr_t)opaque, false, NULL);
     start_us = g_get_monotonic_time();      /* for -d migration's times */
-    ret = load_stream(&s, &err);
+    ret = migration_load_stream(&s, &err);
     if (ret == 0) {
         uint8_t ack = ACK_BYTE;
 

@@ -179,11 +179,13 @@ static int read_phdrs(const uint8_t *img, size_t len, struct phdr **out, int *n,
         const uint8_t *p = img + phoff + i * phentsize;
         struct phdr *d = &(*out)[i];
 
+        /* copied out: e_phoff is the image's to choose, so p may be misaligned */
         if (is64) {
-            const Elf64_Phdr *s = (const Elf64_Phdr *)p;
+            Elf64_Phdr s;
 
-            *d = (struct phdr){ s->p_type, s->p_offset, s->p_vaddr, s->p_paddr,
-                                s->p_filesz, s->p_memsz };
+            memcpy(&s, p, sizeof(s));
+            *d = (struct phdr){ s.p_type, s.p_offset, s.p_vaddr, s.p_paddr,
+                                s.p_filesz, s.p_memsz };
         } else {
             Elf32_Phdr s;
 

@@ -757,6 +757,46 @@ def case_err_netdev():
                         r"mac=01:00:00:00:00:01: expected a unicast address")
 
 
+# ---- attack guests (tests/guests/attack-*.c): hostile to the VMM ----
+
+ATTACK_PATTERN_BYTES = 8 * 512
+
+
+def attack_pattern(o):
+    return (o * 7 + (o >> 9) + 0x31) & 0xff
+
+
+def case_attack_virtio():
+    # rings breaking every rule: each attack refused, qemu-vmm alive, the
+    # device working after a reset; only the guest's own good write reached
+    # the disk
+    with blk_image() as img:
+        out, err = expect_guest_pass(["-kernel", guest("attack-virtio"), "-m", "128M",
+                                      "-drive", f"file={img.name},if=virtio,format=raw",
+                                      "-device", "virtio-rng-device", "-device", "vmm-testdev"])
+        attacks = [l for l in out.splitlines() if l.startswith(("virtio-blk: ", "virtio-rng: "))]
+        check(len(attacks) >= 40, f"only {len(attacks)} attacks reported", out, err)
+        check("needs reset" in err, "the broken queues were not logged", out, err)
+        data = open(img.name, "rb").read()
+        check(all(data[o] == attack_pattern(o) for o in range(ATTACK_PATTERN_BYTES)),
+              "the guest's good write is not in the image", out, err)
+        check(data[ATTACK_PATTERN_BYTES:] == b"\xff" * (len(data) - ATTACK_PATTERN_BYTES),
+              "an attack wrote to the disk", out, err)
+
+
+def case_attack_mmio():
+    # every width at every offset of every device region (split irqchip:
+    # the IOAPIC is ours), then the devices must still answer correctly
+    with blk_image() as img:
+        out, err = expect_guest_pass(["-M", "microvm,kernel_irqchip=split", "-m", "128M",
+                                      "-kernel", guest("attack-mmio"),
+                                      "-drive", f"file={img.name},if=virtio,format=raw",
+                                      "-device", "virtio-rng-device", "-device", "vmm-testdev"])
+        check("devices still correct" in out, "the final checks did not run", out, err)
+        for region in ("testdev MMIO", "virtio-mmio slot 3", "IOAPIC", "serial", "testdev PIO",
+                       "debug-exit"):
+            check(f"{region}: " in out, f"region '{region}' not attacked", out, err)
+
 
 if __name__ == "__main__":
     fn = globals().get("case_" + CASE.replace("-", "_"))
