@@ -116,7 +116,7 @@ static void load_arm64(struct guest *g, const uint8_t *kernel, size_t klen,
 static void load_x86(struct guest *g, unsigned int nmods, const uint8_t *kernel, size_t klen,
                      const uint8_t *initrd, size_t ilen)
 {
-    struct x86_ram_layout ram = { g->size, X86_HIGH_SIZE };
+    struct x86_ram_layout ram = { .below_4g = g->size, .above_4g = X86_HIGH_SIZE };
     struct multiboot_module mods[3];
     struct x86_boot_state boot;
     g_autoptr(GError) err = NULL;
