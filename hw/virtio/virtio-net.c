@@ -22,9 +22,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <linux/virtio_config.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
