@@ -32,7 +32,7 @@ timeout 300 ./qemu-vmm -m 256M -smp 2 -no-reboot -kernel bzImage -initrd guest.c
 vmm=$!
 # biggest transfer first: the driver cuts its test file down for the next
 timeout 280 /usr/bin/python3 ./virtio-linux-driver.py /tmp/hvc0.sock /tmp/qmp.sock \
-    1:vt1:2097152:1 2:vt2:2097152:1 3:vt3:524288:0
+    1:vt1:2097152:1 2:vt2:1048576:1 3:vt3:524288:0
 wait $vmm
 rc=$?
 tr -d '\r' <out.raw

@@ -3,7 +3,7 @@
 # guest mounts an ext4 image made here, reads a known file, writes one and
 # syncs, reads /dev/hwrng; afterwards the host reads the new file back.
 # Then, on the same boot, L1 drives a shell on the guest's hvc0 (a socket)
-# and exchanges pings and a few MB each way over three virtio-net devices:
+# and exchanges pings and up to 2 MiB each way over three virtio-net devices:
 # vhost-net, the userspace datapath with offloads, and one without
 # (virtio-linux-inner.sh, virtio-linux-driver.py).
 # Usage: virtio-linux.sh QEMU_VMM
