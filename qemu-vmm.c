@@ -39,7 +39,7 @@ enum opt_id {
     OPT_CPU, OPT_DEVICE, OPT_SERIAL, OPT_NOGRAPHIC, OPT_DISPLAY, OPT_NO_REBOOT,
     OPT_NAME, OPT_D, OPT_LOGFILE, OPT_HELP, OPT_VERSION, OPT_EXPECT, OPT_EXPECT_TIMEOUT,
     OPT_QMP, OPT_S, OPT_PIDFILE, OPT_DAEMONIZE, OPT_INCOMING, OPT_DRIVE, OPT_NETDEV,
-    OPT_CHARDEV, OPT_SANDBOX,
+    OPT_CHARDEV, OPT_SANDBOX, OPT_GLOBAL,
 };
 
 static const struct option_def {
@@ -62,6 +62,8 @@ static const struct option_def {
       "a disk image" },
     { "netdev", OPT_NETDEV, "tap,id=ID,ifname=NAME,script=no", "a network backend" },
     { "chardev", OPT_CHARDEV, "stdio|socket,id=ID[,...]", "a character backend" },
+    { "global", OPT_GLOBAL, "virtio-mmio.ioeventfd=on|off",
+      "a default for every device of a type" },
     { "qmp", OPT_QMP, "unix:PATH|tcp:HOST:PORT,server=on,wait=off", "a QMP monitor" },
     { "S", OPT_S, NULL, "do not start the vCPUs (QMP cont starts them)" },
     { "incoming", OPT_INCOMING, "tcp:HOST:PORT|unix:PATH|file:PATH|defer",
@@ -103,7 +105,7 @@ struct config {
     const char *pidfile;
     const char *incoming;
     GPtrArray *devices;     /* const char * */
-    GPtrArray *drives, *netdevs, *chardevs, *qmp;
+    GPtrArray *drives, *netdevs, *chardevs, *globals, *qmp;
 };
 
 static void usage(FILE *out)
@@ -179,6 +181,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_DRIVE: g_ptr_array_add(cfg->drives, (gpointer)val); break;
         case OPT_NETDEV: g_ptr_array_add(cfg->netdevs, (gpointer)val); break;
         case OPT_CHARDEV: g_ptr_array_add(cfg->chardevs, (gpointer)val); break;
+        case OPT_GLOBAL: g_ptr_array_add(cfg->globals, (gpointer)val); break;
         case OPT_QMP: g_ptr_array_add(cfg->qmp, (gpointer)val); break;
         case OPT_S: cfg->start_paused = true; break;
         case OPT_PIDFILE: cfg->pidfile = val; break;
@@ -524,7 +527,7 @@ int main(int argc, char **argv)
 
     cfg = (struct config){ .devices = g_ptr_array_new(), .drives = g_ptr_array_new(),
                            .netdevs = g_ptr_array_new(), .chardevs = g_ptr_array_new(),
-                           .qmp = g_ptr_array_new() };
+                           .globals = g_ptr_array_new(), .qmp = g_ptr_array_new() };
     ms = (MachineState){ .smp = 1, .ram_size = DEFAULT_RAM_MIB << 20,
                          .devices = g_ptr_array_new() };
     ret = parse_args(argc, argv, &cfg);
@@ -569,6 +572,7 @@ int main(int argc, char **argv)
     ms.drives = cfg.drives;
     ms.netdevs = cfg.netdevs;
     ms.chardevs = cfg.chardevs;
+    ms.globals = cfg.globals;
     ms.name = g_strdup(cfg.name);
     if (expect_init(cfg.expect, cfg.expect_timeout, &err) < 0) {
         error_report("--expect %s: %s", cfg.expect, err->message);

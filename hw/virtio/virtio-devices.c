@@ -46,6 +46,7 @@ struct netdev {
     const char *id;
     const char *ifname;
     int vnet_hdr;
+    int vhost;
     bool used;
 };
 
@@ -68,6 +69,7 @@ struct config {
     GArray *plans;          /* struct plan */
     GPtrArray *strings;     /* messages kept alive for the plans */
     const char *stdio_taken;    /* who reads stdin already, or NULL */
+    bool ioeventfd;             /* -global virtio-mmio.ioeventfd */
 };
 
 struct transport {
@@ -310,6 +312,26 @@ static int parse_chardevs(MachineState *ms, struct config *c, GError **errp)
     return 0;
 }
 
+/* ---- -global ---- */
+
+/* QEMU's DRIVER.PROP=VALUE; the transports' ioeventfd is the only one we have. */
+static int parse_globals(MachineState *ms, struct config *c, GError **errp)
+{
+    c->ioeventfd = true;
+    for (guint i = 0; ms->globals && i < ms->globals->len; i++) {
+        const char *opt = g_ptr_array_index(ms->globals, i);
+        const char *v = g_str_has_prefix(opt, "virtio-mmio.ioeventfd=") ?
+                        strchr(opt, '=') + 1 : NULL;
+
+        if (!v)
+            return bad(errp, "-global %s: unsupported (only virtio-mmio.ioeventfd=on|off)",
+                       opt);
+        if (parse_bool(v, &c->ioeventfd) < 0)
+            return bad(errp, "-global %s: expected on or off", opt);
+    }
+    return 0;
+}
+
 /* ---- -netdev ---- */
 
 /* A script is a program run as root: we run none, the user sets the tap up. */
@@ -352,10 +374,14 @@ static int parse_netdev(const char *opt, struct netdev *n, GError **errp)
     if (!no_script(n->kv, "script") || !no_script(n->kv, "downscript"))
         return bad(errp, "-netdev %s: scripts are not supported (script=no,downscript=no; "
                    "configure the tap interface yourself)", opt);
+    /* default: vhost-net where /dev/vhost-net opens, userspace elsewhere */
+    n->vhost = -1;
     v = g_hash_table_lookup(n->kv, "vhost");
-    if (v && (parse_bool(v, &b) < 0 || b))
-        return bad(errp, "-netdev %s: vhost=%s: vhost-net is not supported (vhost=off)",
-                   opt, v);
+    if (v) {
+        if (parse_bool(v, &b) < 0)
+            return bad(errp, "-netdev %s: vhost=%s: expected on or off", opt, v);
+        n->vhost = b;
+    }
     n->vnet_hdr = -1;
     v = g_hash_table_lookup(n->kv, "vnet_hdr");
     if (v) {
@@ -539,6 +565,7 @@ static int plan_net(struct config *c, struct device_opts *d, struct plan *p, GEr
     p->kind = DEV_NET;
     p->net.ifname = n->ifname;
     p->net.vnet_hdr = n->vnet_hdr;
+    p->net.vhost = n->vhost;
     if (mac) {
         if (parse_mac(mac, p->net.mac) < 0)
             return bad(errp, "-device virtio-net-device: mac=%s: expected a unicast "
@@ -686,6 +713,8 @@ static int create_all(MachineState *ms, struct config *c, uint64_t base,
             g_prefix_error(errp, "%s: ", p->what);
             return -EINVAL;
         }
+        if (!c->ioeventfd)
+            virtio_mmio_set_ioeventfd(t->mmio, false, NULL);   /* removing cannot fail */
         if (!transports) {
             transports = g_ptr_array_new();
             vm_add_event_handler(on_vm_event, NULL);
@@ -742,7 +771,9 @@ int virtio_devices_init(MachineState *ms, uint64_t base, unsigned int gsi_base,
 
     if (ms->serial && !strcmp(ms->serial, "stdio"))
         c.stdio_taken = "-serial stdio (add -serial none)";
-    ret = parse_drives(ms, &c, errp);
+    ret = parse_globals(ms, &c, errp);
+    if (ret == 0)
+        ret = parse_drives(ms, &c, errp);
     if (ret == 0)
         ret = parse_chardevs(ms, &c, errp);
     if (ret == 0)

@@ -34,6 +34,7 @@ struct virtio_mmio {
     uint32_t drv_features_sel;
     uint32_t queue_sel;
     uint32_t shm_sel;
+    bool ioeventfd;             /* kicks are ioeventfds (else MMIO exits) */
 
     enum irq_mode irq_mode;
     KVMState *kvm;
@@ -415,6 +416,36 @@ static const MemoryRegionOps mmio_ops = {
     .unaligned_ok = false,
 };
 
+int virtio_mmio_set_ioeventfd(struct virtio_mmio *m, bool on, GError **errp)
+{
+    struct virtio_device *vdev = m->vdev;
+
+    if (on == m->ioeventfd)
+        return 0;
+    for (unsigned int q = 0; q < vdev->num_queues; q++) {
+        int ret;
+
+        if (!on) {
+            memory_region_del_eventfd(m->mr, VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, q,
+                                      vdev->kick_fd[q]);
+            continue;
+        }
+        /* a kick of queue q is a 4-byte write of q: handled in the kernel */
+        ret = memory_region_add_eventfd(m->mr, VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, q,
+                                        vdev->kick_fd[q]);
+        if (ret < 0) {
+            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                        "%s: ioeventfd for queue %u: %s", vdev->name, q, strerror(-ret));
+            while (q-- > 0)
+                memory_region_del_eventfd(m->mr, VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, q,
+                                          vdev->kick_fd[q]);
+            return ret;
+        }
+    }
+    m->ioeventfd = on;
+    return 0;
+}
+
 static uint32_t next_instance;
 
 struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
@@ -432,16 +463,8 @@ struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t
     if (setup_irq(m, errp) < 0)
         goto fail;
     m->mr = memory_region_new_io(name, VIRTIO_MMIO_SIZE, &mmio_ops, m);
-    for (unsigned int q = 0; q < vdev->num_queues; q++) {
-        /* a kick of queue q is a 4-byte write of q: handled in the kernel */
-        ret = memory_region_add_eventfd(m->mr, VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, q,
-                                        vdev->kick_fd[q]);
-        if (ret < 0) {
-            g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                        "%s: ioeventfd for queue %u: %s", vdev->name, q, strerror(-ret));
-            goto fail;
-        }
-    }
+    if (virtio_mmio_set_ioeventfd(m, true, errp) < 0)
+        goto fail;
     ret = memory_region_map(as, m->mr, base, 0);
     if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,

@@ -14,6 +14,10 @@
  *
  * Transmit: each chain goes to the tap with one writev straight from guest
  * memory.
+ *
+ * With vhost-net the kernel runs both queues while it can (vhost-net.c);
+ * this file's datapath then stands aside: the tap is not polled and kicks
+ * that were already queued to the I/O thread are ignored.
  */
 #include <errno.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 #include <linux/virtio_net.h>
 
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/vhost-net.h"
 #include "qemu-vmm/virtio-iov.h"
 #include "qemu-vmm/virtio-net.h"
 
@@ -39,6 +44,7 @@
 struct virtio_net {
     struct virtio_device vdev;
     struct net_tap tap;
+    struct vhost_net *vhost;    /* NULL: userspace datapath only */
     struct virtio_fd_handler *tap_h;
     uint32_t tap_events;
     uint8_t *pkt;           /* staged packet: header + frame */
@@ -60,6 +66,11 @@ static void set_tap_events(struct virtio_net *s, uint32_t events)
 static void want_rx(struct virtio_net *s, bool on)
 {
     set_tap_events(s, on ? s->tap_events | EPOLLIN : s->tap_events & ~EPOLLIN);
+}
+
+static bool in_kernel(struct virtio_net *s)
+{
+    return s->vhost && vhost_net_running(s->vhost);
 }
 
 /* ---- receive ---- */
@@ -183,6 +194,10 @@ static void on_tap(void *opaque, uint32_t events)
     struct virtio_net *s = opaque;
 
     pthread_mutex_lock(&s->vdev.lock);
+    if (in_kernel(s)) {
+        set_tap_events(s, 0);   /* an event from before vhost-net took over */
+        events = 0;
+    }
     if (events & EPOLLOUT) {
         set_tap_events(s, s->tap_events & ~EPOLLOUT);
         virtio_queue_kick(&s->vdev, TX_QUEUE);
@@ -251,6 +266,8 @@ static void net_handle_queue(struct virtio_device *vdev, unsigned int q)
 {
     struct virtio_net *s = to_net(vdev);
 
+    if (in_kernel(s))
+        return;                 /* a kick queued before vhost-net took over */
     if (q == TX_QUEUE) {
         net_tx(s);
         return;
@@ -280,13 +297,31 @@ static void net_start(struct virtio_device *vdev)
             warn_report("%s: tap %s refused offloads 0x%x", vdev->name, s->tap.ifname,
                         flags);
     }
-    want_rx(s, true);
+    if (s->vhost)
+        vhost_net_set_wanted(s->vhost, true);
+    if (!in_kernel(s))
+        want_rx(s, true);
+}
+
+/* vhost-net took the queues (on) or gave them back. */
+static void net_switch(struct virtio_device *vdev, bool on)
+{
+    struct virtio_net *s = to_net(vdev);
+
+    if (on) {
+        set_tap_events(s, 0);
+        s->pkt_len = 0;         /* a staged packet is dropped, as a full queue would */
+    } else if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) {
+        want_rx(s, true);
+    }
 }
 
 static void net_reset(struct virtio_device *vdev)
 {
     struct virtio_net *s = to_net(vdev);
 
+    if (s->vhost)
+        vhost_net_set_wanted(s->vhost, false);
     want_rx(s, false);
     s->pkt_len = 0;
     if (s->tap.offloads)
@@ -342,6 +377,17 @@ struct virtio_device *virtio_net_create(const char *name, AddressSpace *as,
     s->tap_h = virtio_iothread_add_fd(s->vdev.iothread, s->tap.fd, 0, on_tap, s, errp);
     if (!s->tap_h)
         goto fail;
+    if (conf->vhost == 1 || (conf->vhost == -1 && vhost_net_available())) {
+        g_autoptr(GError) err = NULL;
+
+        s->vhost = vhost_net_new(&s->vdev, s->tap.fd, s->tap.vnet_hdr, net_switch, &err);
+        if (!s->vhost && conf->vhost == 1) {
+            g_propagate_error(errp, g_steal_pointer(&err));
+            goto fail;
+        }
+        if (!s->vhost)
+            warn_report("%s: %s; using the userspace datapath", name, err->message);
+    }
     return &s->vdev;
 fail:
     virtio_net_free(&s->vdev);
@@ -354,6 +400,7 @@ void virtio_net_free(struct virtio_device *vdev)
 
     if (!vdev)
         return;
+    vhost_net_free(s->vhost);
     virtio_device_cleanup(vdev);
     net_tap_close(&s->tap);
     g_free(s->pkt);

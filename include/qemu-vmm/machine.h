@@ -55,6 +55,7 @@ struct MachineState {
     GPtrArray *drives;      /* -drive */
     GPtrArray *netdevs;     /* -netdev */
     GPtrArray *chardevs;    /* -chardev */
+    GPtrArray *globals;     /* -global DRIVER.PROP=VALUE */
     char *name;             /* -name */
     CPUState **cpus;
     void *priv;             /* the machine's own state */

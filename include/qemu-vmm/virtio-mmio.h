@@ -9,6 +9,7 @@
 #ifndef QEMU_VMM_VIRTIO_MMIO_H
 #define QEMU_VMM_VIRTIO_MMIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -28,6 +29,13 @@ struct virtio_mmio;
 struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
                                        unsigned int gsi, struct virtio_device *vdev,
                                        GError **errp);
+/*
+ * Queue notifications as ioeventfds (on, the default) or as MMIO exits
+ * handled by the vCPU thread (off: -global virtio-mmio.ioeventfd=off, for
+ * measurements and for hosts without ioeventfds).  Either way the kick
+ * reaches the device's kick eventfd.
+ */
+int virtio_mmio_set_ioeventfd(struct virtio_mmio *m, bool on, GError **errp);
 /* Unmap and release the transport (not the device). */
 void virtio_mmio_free(struct virtio_mmio *m);
 /* Machine reset: the device goes back to its initial state. */

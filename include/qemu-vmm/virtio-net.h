@@ -34,6 +34,7 @@ void net_tap_close(struct net_tap *t);
 struct virtio_net_conf {
     const char *ifname;
     int vnet_hdr;           /* as for net_tap_open */
+    int vhost;              /* vhost-net: 1 required, 0 not used, -1 if it opens */
     uint8_t mac[6];
 };
 

@@ -458,6 +458,21 @@ def case_virtio_blk():
         check(err == "", "unexpected messages on stderr", out, err)
 
 
+def case_virtio_blk_no_ioeventfd():
+    # kicks as MMIO exits handled on the vCPU thread instead of ioeventfds
+    with blk_image() as img:
+        out, err = expect_guest_pass(["-kernel", guest("virtio-blk"),
+                                      "-global", "virtio-mmio.ioeventfd=off",
+                                      "-drive", f"file={img.name},if=virtio,format=raw",
+                                      "-append", f"sectors={BLK_SECTORS}"])
+        check_blk_image(img.name, out, err)
+        check(err == "", "unexpected messages on stderr", out, err)
+    expect_config_error(["-kernel", guest("hello"), "-global", "virtio-mmio.ioeventfd=2"],
+                        r"-global virtio-mmio.ioeventfd=2: expected on or off")
+    expect_config_error(["-kernel", guest("hello"), "-global", "virtio-blk-device.x=1"],
+                        r"-global virtio-blk-device.x=1: unsupported")
+
+
 def case_virtio_blk_device_threads():
     # -drive if=none + -device, the thread-pool backend, get-id from serial=
     with blk_image() as img:
@@ -743,13 +758,29 @@ def case_virtio_net_no_vnet_hdr():
           out, err)
 
 
+def case_virtio_net_vhost_missing():
+    # vhost=on is a requirement: without /dev/vhost-net, a clear error
+    if os.path.exists("/dev/vhost-net"):
+        print("SKIP: /dev/vhost-net exists (the emulated host's test runs vhost-net)")
+        sys.exit(SKIP)
+    if not in_private_netns():
+        print("SKIP: needs root, /dev/net/tun and unshare(CLONE_NEWNET)")
+        sys.exit(SKIP)
+    make_tap("vmmtap0")
+    expect_config_error(["-kernel", guest("hello"),
+                         "-netdev", "tap,id=n0,ifname=vmmtap0,script=no,vhost=on",
+                         "-device", "virtio-net-device,netdev=n0"],
+                        r"-device virtio-net-device,netdev=n0: vhost-net: cannot open "
+                        r"/dev/vhost-net: No such file")
+
+
 def case_err_netdev():
     expect_config_error(["-kernel", guest("hello"), "-netdev", "user,id=n0"],
                         r"-netdev user,id=n0: backend 'user' is not supported")
     expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,script=/etc/qemu-ifup"],
                         r"scripts are not supported")
-    expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,vhost=on"],
-                        r"vhost-net is not supported")
+    expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,vhost=maybe"],
+                        r"vhost=maybe: expected on or off")
     expect_config_error(["-kernel", guest("hello"), "-device", "virtio-net-device,netdev=n9"],
                         r"no -netdev with id=n9")
     expect_config_error(["-kernel", guest("hello"), "-netdev", "tap,id=n0,script=no",
