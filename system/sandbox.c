@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <linux/vhost.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -63,6 +64,7 @@ enum arg_check {
     TTY_IOCTL,          /* ioctl: terminal set-up and restore (-serial stdio) */
     TAP_OFFLOAD,        /* ioctl: the offloads a virtio-net driver accepted */
     SOCKET_OUTQ,        /* ioctl: SIOCOUTQ, bytes the peer has not read yet */
+    VHOST_ANY_FD,       /* ioctl: vhost requests (type 0xAF) */
 };
 
 struct rule {
@@ -96,6 +98,11 @@ static const struct rule rules[] = {
     { "ioctl", M, TTY_IOCTL },
     { "ioctl", M | V | G, TAP_OFFLOAD },
     { "ioctl", M | G, SOCKET_OUTQ },
+    /*
+     * vhost-net starts on the vCPU whose write set DRIVER_OK, and hands its
+     * rings back to userspace on the thread that starts dirty logging
+     */
+    { "ioctl", M | V | G, VHOST_ANY_FD },
 
     /* virtio back ends: eventfds, io_uring, timers, the console socket */
     A("epoll_wait", M | I), A("epoll_pwait", M | I), A("epoll_ctl", M | V | I),
@@ -324,6 +331,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r, int nr,
         return add_ioctls(ctx, nr, -1, tty_ioctls, G_N_ELEMENTS(tty_ioctls));
     case TAP_OFFLOAD:
         return add_ioctls(ctx, nr, -1, (const unsigned long[]){ TUNSETOFFLOAD }, 1);
+    case VHOST_ANY_FD:
+        cmp[0] = arg_masked(1, type_mask, (uint64_t)VHOST_VIRTIO << _IOC_TYPESHIFT);
+        return add(ctx, SCMP_ACT_ALLOW, nr, 1, cmp);
     case SOCKET_OUTQ:
         /* the pre-copy pass waits until the destination has read it all */
         return add_ioctls(ctx, nr, -1, (const unsigned long[]){ SIOCOUTQ }, 1);
