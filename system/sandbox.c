@@ -104,8 +104,11 @@ static const struct rule rules[] = {
      */
     { "ioctl", M | V | G, VHOST_ANY_FD },
 
-    /* virtio back ends: eventfds, io_uring, timers, the console socket */
-    A("epoll_wait", M | I), A("epoll_pwait", M | I), A("epoll_ctl", M | V | I),
+    /*
+     * virtio back ends: eventfds, io_uring, timers, the console socket;
+     * migration hands vhost-net queues back to the I/O thread (epoll_ctl)
+     */
+    A("epoll_wait", M | I), A("epoll_pwait", M | I), A("epoll_ctl", M | V | I | G),
     A("io_uring_enter", M | V | I), A("timerfd_settime", M | I),
     A("timerfd_gettime", M | I), A("sendto", M | V | I | G), A("recvfrom", M | I | G),
     A("sendmsg", M | I | G), A("recvmsg", M | I | G), A("accept4", M | I | G),
