@@ -246,31 +246,19 @@ static void virtio_placed(void *opaque, uint64_t base, uint64_t size, unsigned i
     g_array_append_val(v->virtio, t);
 }
 
-/* Whether the command line asks for any virtio device. */
-static bool wants_virtio(MachineState *ms)
+/*
+ * Device pin n is SPI n: with the in-kernel GIC a GSI (KVM routes GSI n
+ * to SPI n, so irqfds work), with the userspace GIC an input of the model.
+ */
+static struct irq_line virt_irq_line(MachineState *ms, unsigned int spi)
 {
-    for (guint i = 0; i < ms->devices->len; i++) {
-        struct device_opts *d = g_ptr_array_index(ms->devices, i);
+    struct virt *v = ms->priv;
 
-        if (virtio_is_device_driver(d->driver))
-            return true;
-    }
-    return ms->drives->len || ms->netdevs->len;
+    return arm_gic_spi_line(v->gic, spi);
 }
 
 static int create_devices(MachineState *ms, struct virt *v, GError **errp)
 {
-    /*
-     * The virtio-mmio transports raise their interrupt through an irqfd or
-     * KVM_IRQ_LINE on their GSI; neither reaches the userspace GIC (and KVM
-     * answers KVM_IRQFD with EAGAIN while no vGIC is initialised).
-     */
-    if (!arm_gic_in_kernel(v->gic) && wants_virtio(ms)) {
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "kernel_irqchip=off: virtio devices cannot interrupt through the "
-                    "userspace GIC yet (use kernel_irqchip=on)");
-        return -ENOTSUP;
-    }
     v->serial_chr = chardev_open(ms->serial, errp);
     if (!v->serial_chr)
         return -EINVAL;
@@ -280,7 +268,7 @@ static int create_devices(MachineState *ms, struct virt *v, GError **errp)
     if (!v->uart)
         return -EINVAL;
     v->virtio = g_array_new(FALSE, TRUE, sizeof(struct arm_fdt_virtio));
-    /* the GSI of a transport is its SPI number: KVM routes GSI n to SPI n */
+    /* a transport's pin is its SPI number (virt_irq_line) */
     return virtio_devices_init(ms, VIRT_MMIO, VIRT_MMIO_SPI_BASE, VIRT_MMIO_COUNT,
                                virtio_placed, v, errp);
 }
@@ -456,4 +444,5 @@ const MachineClass virt_machine = {
     .init = virt_init,
     .reset = virt_reset,
     .devices = virt_devices,
+    .irq_line = virt_irq_line,
 };

@@ -33,8 +33,6 @@ struct virtio_mmio {
     uint32_t shm_sel;
 
     enum irq_mode irq_mode;
-    KVMState *kvm;
-    unsigned int gsi;
     int irqfd, resample_fd;
     struct virtio_fd_handler *resample_handler;
     struct irq_line line;
@@ -92,18 +90,25 @@ static void on_resample(void *opaque, uint32_t events)
     pthread_mutex_unlock(&m->vdev->lock);
 }
 
+/*
+ * The machine decides where the line goes.  A GSI of the in-kernel
+ * irqchip (line.kvm set) gets an irqfd with a resample fd, so that
+ * raising it and the guest's EOI stay in the kernel; any other line (a
+ * userspace interrupt controller's input, e.g. the GIC of
+ * kernel_irqchip=off) is driven through line.set.
+ */
 static int setup_irq(struct virtio_mmio *m, GError **errp)
 {
+    KVMState *kvm = m->line.kvm;
     int ret;
 
     m->irqfd = m->resample_fd = -1;
-    if (!m->kvm) {
+    if (!kvm && !m->line.set) {
         m->irq_mode = IRQ_NONE;
         return 0;
     }
-    m->line = (struct irq_line){ .kvm = m->kvm, .gsi = m->gsi };
     m->irq_mode = IRQ_LINE;
-    if (!m->kvm->caps.irqfd || !m->kvm->caps.irqfd_resample)
+    if (!kvm || !kvm->caps.irqfd || !kvm->caps.irqfd_resample)
         return 0;
     m->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     m->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -112,11 +117,11 @@ static int setup_irq(struct virtio_mmio *m, GError **errp)
                     "%s: eventfd: %s", m->vdev->name, strerror(errno));
         return -errno;
     }
-    ret = kvm_irqchip_add_irqfd(m->kvm, m->irqfd, m->resample_fd, m->gsi);
+    ret = kvm_irqchip_add_irqfd(kvm, m->irqfd, m->resample_fd, m->line.gsi);
     if (ret < 0) {
         /* not fatal: the line works without it, only slower */
         vmm_log(LOG_IRQ, "%s: irqfd on GSI %u: %s; raising the line directly",
-                m->vdev->name, m->gsi, strerror(-ret));
+                m->vdev->name, m->line.gsi, strerror(-ret));
         close(m->irqfd);
         close(m->resample_fd);
         m->irqfd = m->resample_fd = -1;
@@ -339,17 +344,15 @@ static const MemoryRegionOps mmio_ops = {
     .unaligned_ok = false,
 };
 
-struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
-                                       unsigned int gsi, struct virtio_device *vdev,
-                                       GError **errp)
+struct virtio_mmio *virtio_mmio_create(AddressSpace *as, uint64_t base, struct irq_line irq,
+                                       struct virtio_device *vdev, GError **errp)
 {
     struct virtio_mmio *m = g_new0(struct virtio_mmio, 1);
     g_autofree char *name = g_strdup_printf("%s-mmio", vdev->name);
     int ret;
 
     m->vdev = vdev;
-    m->kvm = kvm;
-    m->gsi = gsi;
+    m->line = irq;
     if (setup_irq(m, errp) < 0)
         goto fail;
     m->mr = memory_region_new_io(name, VIRTIO_MMIO_SIZE, &mmio_ops, m);
@@ -391,7 +394,7 @@ void virtio_mmio_free(struct virtio_mmio *m)
     if (m->resample_handler)
         virtio_iothread_del_fd(m->vdev->iothread, m->resample_handler);
     if (m->irq_mode == IRQ_IRQFD)
-        kvm_irqchip_remove_irqfd(m->kvm, m->irqfd, m->gsi);
+        kvm_irqchip_remove_irqfd(m->line.kvm, m->irqfd, m->line.gsi);
     if (m->irqfd >= 0)
         close(m->irqfd);
     if (m->resample_fd >= 0)
