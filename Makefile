@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build run check clean cross-aarch64
+.PHONY: all deps build run check clean cross-aarch64 cross-aarch64-qmp
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 	@scripts/run-default-guest.sh $(BUILD)
 
 # the static arm64 build too: the arm64 suite boots it in an emulated host
-check: build cross-aarch64
+check: build cross-aarch64 cross-aarch64-qmp
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 # A static arm64 qemu-vmm in build-aarch64/ (for arm64 hosts, and for the
@@ -41,3 +41,14 @@ cross-aarch64: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# The same, dynamically linked and with QMP, in build-aarch64-qmp/: only the
+# arm64 migration test uses it (QMP's migrate; see cross/aarch64-dynamic.ini).
+AARCH64_QMP_BUILD ?= $(AARCH64_BUILD)-qmp
+
+cross-aarch64-qmp: deps
+	@cross/fetch-libfdt.sh $(AARCH64_DEPS)
+	@[ -f $(AARCH64_QMP_BUILD)/build.ninja ] || meson setup $(AARCH64_QMP_BUILD) \
+	    --cross-file cross/aarch64-linux-gnu.ini --cross-file cross/aarch64-dynamic.ini \
+	    -Dqmp=enabled -Dlibfdt_dir=$(abspath $(AARCH64_DEPS))
+	ninja -C $(AARCH64_QMP_BUILD) qemu-vmm

@@ -15,10 +15,11 @@
  *                    beyond the frames; then the read-only registers must read as
  *                    before, the reserved ones as zero, no writable register may
  *                    have changed, and an SGI to itself must still be delivered.
- *   gictest=counter  (GICv2) counts virtual-timer interrupts (PPI 27, 1 kHz) and
+ *   gictest=counter  (GICv2 or GICv3, the CPU interface as system registers)
+ *                    counts virtual-timer interrupts (PPI 27, 1 kHz) and
  *                    rewrites a 1 MiB buffer with a pattern of (page, generation)
  *                    while checking the previous generation, printing a line
- *                    every 500 ticks; after 3000 ticks it powers off.  For
+ *                    every 100 ticks; after 1000 ticks it powers off.  For
  *                    migration: the ticks and the pattern must go on after a
  *                    restore.
  *
@@ -213,6 +214,7 @@ static bool has_arg(const char *arg)
 
 /* ---- exceptions ---- */
 
+static bool gicv3;      /* the device tree names an arm,gic-v3 */
 static volatile unsigned int sync_faults;
 static volatile uint64_t last_esr;
 static volatile unsigned int irqs, spurious, last_irq = 1023;
@@ -233,6 +235,41 @@ static void timer_arm(void)
                  : : "r"((uint64_t)timer_reload), "r"(1UL));
 }
 
+/* The GICv3 CPU interface (ICC_IAR1_EL1, ICC_EOIR1_EL1). */
+static uint64_t icc_iar1(void)
+{
+    uint64_t v;
+
+    asm volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v));
+    return v;
+}
+
+static void icc_eoir1(uint64_t v)
+{
+    asm volatile("msr S3_0_C12_C12_1, %0; isb" : : "r"(v));
+}
+
+/*
+ * CPU 0's GICv3 redistributor awake, the PPI in group 1 and enabled, and
+ * the system register CPU interface on with group 1 unmasked.
+ */
+static void gicv3_enable_ppi(unsigned int ppi)
+{
+    uintptr_t rd = GICR, sgi = GICR + 0x10000;
+
+    w32(GICD + GICD_CTLR, (1u << 4) | (1u << 1));      /* ARE, EnableGrp1 */
+    w32(rd + 0x14, r32(rd + 0x14) & ~(1u << 1));        /* GICR_WAKER.ProcessorSleep */
+    while (r32(rd + 0x14) & (1u << 2))                  /* ChildrenAsleep */
+        ;
+    w32(sgi + 0x080, r32(sgi + 0x080) | (1u << ppi));  /* IGROUPR0 */
+    wr(sgi + 0x400 + ppi, 0x80, 1);                     /* IPRIORITYR */
+    w32(sgi + 0x100, 1u << ppi);                        /* ISENABLER0 */
+    asm volatile("mrs x0, S3_0_C12_C12_5; orr x0, x0, #1; msr S3_0_C12_C12_5, x0; isb"
+                 : : : "x0");                           /* ICC_SRE_EL1.SRE */
+    asm volatile("msr S3_0_C4_C6_0, %0" : : "r"(0xf0UL)); /* ICC_PMR_EL1 */
+    asm volatile("msr S3_0_C12_C12_7, %0; isb" : : "r"(1UL)); /* ICC_IGRPEN1_EL1 */
+}
+
 void exception(uint64_t kind);
 void exception(uint64_t kind)
 {
@@ -249,7 +286,7 @@ void exception(uint64_t kind)
         return;
     }
     if (kind == 1) {
-        uint32_t iar = r32(GICC + GICC_IAR);
+        uint32_t iar = gicv3 ? (uint32_t)icc_iar1() : r32(GICC + GICC_IAR);
         uint32_t id = iar & 0x3ff;
 
         if (id >= 1020) {
@@ -262,7 +299,10 @@ void exception(uint64_t kind)
             ticks++;
             timer_arm();
         }
-        w32(GICC + GICC_EOIR, iar);
+        if (gicv3)
+            icc_eoir1(iar);
+        else
+            w32(GICC + GICC_EOIR, iar);
         return;
     }
     puts_("G: FAIL unexpected exception kind ");
@@ -508,7 +548,7 @@ static uint64_t pattern(uint64_t page, uint64_t gen)
 
 static void test_counter(void)
 {
-    uint64_t freq, gen = 0, next_print = 500;
+    uint64_t freq, gen = 0, next_print = 100;
     uint64_t pages = BUF_SIZE / 4096;
 
     asm volatile("mrs %0, cntfrq_el0" : "=r"(freq));
@@ -516,13 +556,17 @@ static void test_counter(void)
     puts_("G: counter test, timer ");
     putdec(freq);
     puts_(" Hz\n");
-    w32(GICD + GICD_CTLR, 1);
-    w32(GICC + GICC_PMR, 0xf0);
-    w32(GICC + GICC_CTLR, 1);
-    w32(GICD + GICD_ISENABLER, 1u << TIMER_PPI);
+    if (gicv3) {
+        gicv3_enable_ppi(TIMER_PPI);
+    } else {
+        w32(GICD + GICD_CTLR, 1);
+        w32(GICC + GICC_PMR, 0xf0);
+        w32(GICC + GICC_CTLR, 1);
+        w32(GICD + GICD_ISENABLER, 1u << TIMER_PPI);
+    }
     timer_arm();
     irqs_on();
-    while (ticks < 3000) {
+    while (ticks < 1000) {
         /* check the last generation, then write the next: a 64-bit word per page */
         for (uint64_t p = 0; p < pages; p++) {
             volatile uint64_t *w = (volatile uint64_t *)(BUF + p * 4096 + (p % 512) * 8);
@@ -538,7 +582,7 @@ static void test_counter(void)
             puts_(" generation ");
             putdec(gen);
             puts_(failures ? " memory BAD\n" : " memory ok\n");
-            next_print += 500;
+            next_print += 100;
         }
         if (failures)
             break;
@@ -555,6 +599,7 @@ int main(uint64_t fdt)
     dtb_size = __builtin_bswap32(*(volatile uint32_t *)(fdt + 4));
     if (dtb_size > (2u << 20))
         dtb_size = 0;
+    gicv3 = has_arg("arm,gic-v3");
     if (has_arg("gictest=reset"))
         test_reset();
     else if (has_arg("gictest=attack"))
