@@ -77,9 +77,14 @@ static const struct vgic_regs v3_regs[] = {
     { KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x304, 0x384, 8, 0, false },      /* I[SC]ACTIVER */
     { KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x420, 0, 64, 0, false },         /* IPRIORITYR 8+ */
     { KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0x104, 0x184, 8, 0, false },      /* I[SC]ENABLER */
+    /*
+     * No line levels for the PPIs: their sources are KVM's own (the timers,
+     * the PMU), which it drives itself, and a level written to the timer's
+     * hardware-mapped PPI leaves it pending but never presented (seen: the
+     * restored guest's timer interrupts stop).
+     */
     { KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, SGI_FRAME + 0x080, 0, 1, PER_CPU, false },
     { KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, SGI_FRAME + 0xc00, 0, 2, PER_CPU, false },
-    { KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, 0, 0, 1, PER_CPU, false },       /* PPI levels */
     { KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, SGI_FRAME + 0x200, SGI_FRAME + 0x280, 1, PER_CPU,
       false },
     { KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, SGI_FRAME + 0x300, SGI_FRAME + 0x380, 1, PER_CPU,

@@ -546,6 +546,37 @@ static uint64_t pattern(uint64_t page, uint64_t gen)
     return (page * 0x9e3779b97f4a7c15ULL) ^ (gen << 32) ^ gen;
 }
 
+/* The state of the timer and its PPI when ticks stop coming. */
+static void stalled(uint64_t at)
+{
+    uint64_t ctl, rpr = 0, hppir = 0;
+    uintptr_t pend = gicv3 ? GICR + 0x10000 + 0x200 : GICD + GICD_ISPENDR;
+    uintptr_t act = gicv3 ? GICR + 0x10000 + 0x300 : GICD + GICD_ISACTIVER;
+
+    asm volatile("mrs %0, cntv_ctl_el0" : "=r"(ctl));
+    if (gicv3) {
+        asm volatile("mrs %0, S3_0_C12_C11_3" : "=r"(rpr));
+        asm volatile("mrs %0, S3_0_C12_C12_2" : "=r"(hppir));
+    } else {
+        rpr = r32(GICC + GICC_RPR);
+        hppir = r32(GICC + 0x18);
+    }
+    puts_("G: FAIL ticks stalled at ");
+    putdec(at);
+    puts_(": CNTV_CTL ");
+    puthex(ctl);
+    puts_(" pending ");
+    puthex(r32(pend));
+    puts_(" active ");
+    puthex(r32(act));
+    puts_(" RPR ");
+    puthex(rpr);
+    puts_(" HPPIR ");
+    puthex(hppir);
+    puts_("\n");
+    failures++;
+}
+
 static void test_counter(void)
 {
     uint64_t freq, gen = 0, next_print = 100;
@@ -566,7 +597,16 @@ static void test_counter(void)
     }
     timer_arm();
     irqs_on();
-    for (;;) {
+    for (uint64_t last = 0, since = 0, now;;) {
+        /* no tick for 100 ms of virtual time: say where the interrupt is stuck */
+        asm volatile("isb; mrs %0, cntvct_el0" : "=r"(now));
+        if (ticks != last || !since) {
+            last = ticks;
+            since = now;
+        } else if (now - since > freq / 10) {
+            stalled(last);
+            since = now;
+        }
         /* a 'q' on the console ends the test (after a restore: the test sends it) */
         if (!(r32(UART + 0x18) & (1u << 4)) && (r32(UART) & 0xff) == 'q')
             break;
