@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTS ?=
 
-.PHONY: all deps build run check sanitize clean cross-aarch64
+.PHONY: all deps build run check sanitize clean cross-aarch64 cross-aarch64-qmp
 
 all: build
 
@@ -23,7 +23,7 @@ run: build
 
 # the static arm64 build too: the arm64 suite boots it in an emulated host;
 # then the sanitizer job
-check: build cross-aarch64
+check: build cross-aarch64 cross-aarch64-qmp
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 	@$(MAKE) --no-print-directory sanitize
 
@@ -50,3 +50,14 @@ cross-aarch64: deps
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD)
+
+# The same, dynamically linked and with QMP, in build-aarch64-qmp/: only the
+# arm64 migration test uses it (QMP's migrate; see cross/aarch64-dynamic.ini).
+AARCH64_QMP_BUILD ?= $(AARCH64_BUILD)-qmp
+
+cross-aarch64-qmp: deps
+	@cross/fetch-libfdt.sh $(AARCH64_DEPS)
+	@[ -f $(AARCH64_QMP_BUILD)/build.ninja ] || meson setup $(AARCH64_QMP_BUILD) \
+	    --cross-file cross/aarch64-linux-gnu.ini --cross-file cross/aarch64-dynamic.ini \
+	    -Dqmp=enabled -Dlibfdt_dir=$(abspath $(AARCH64_DEPS))
+	ninja -C $(AARCH64_QMP_BUILD) qemu-vmm

@@ -20,7 +20,7 @@ e2fsprogs"
 # The static arm64 cross build (make cross-aarch64) and the arm64 suite: the
 # cross compiler, arm64 -dev packages through dpkg's multiarch, QEMU for arm64.
 PACKAGES="$PACKAGES gcc-aarch64-linux-gnu libc6-dev:arm64 linux-libc-dev:arm64
-libglib2.0-dev:arm64 zlib1g-dev:arm64 libseccomp-dev:arm64 qemu-system-arm"
+libglib2.0-dev:arm64 zlib1g-dev:arm64 libseccomp-dev:arm64 qemu-system-arm libjson-glib-dev:arm64"
 
 missing=""
 for p in $PACKAGES; do

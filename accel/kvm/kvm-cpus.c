@@ -142,6 +142,27 @@ static bool wait_while_paused(CPUState *cpu)
 }
 
 /*
+ * An MMIO or port read is only finished (the value in its register, the PC
+ * past the instruction) when KVM_RUN is entered again; until then the
+ * registers userspace can read are those of before the access, while the
+ * device has already acted on it (a GIC's IAR read has acknowledged the
+ * interrupt).  Before parking, where the state may be saved for migration,
+ * enter KVM_RUN once with immediate_exit set: KVM completes the access and
+ * returns EINTR without running any guest instruction (the KVM API's rule for
+ * KVM_EXIT_MMIO and KVM_EXIT_IO).
+ */
+static void complete_pending_io(CPUState *cpu)
+{
+    if (!cpu->exits)
+        return;
+    cpu->run->immediate_exit = 1;
+    if (ioctl(cpu->fd, KVM_RUN, 0) == 0)
+        vmm_log(LOG_KVM, "vCPU %d: exit %u while completing I/O before a pause", cpu->index,
+                cpu->run->exit_reason);
+    cpu->run->immediate_exit = 0;
+}
+
+/*
  * KVM_EXIT_HLT only happens without an in-kernel irqchip: the vCPU sleeps
  * until someone kicks it (an interrupt for it, a pause, a stop).
  */
@@ -351,6 +372,7 @@ static void *vcpu_thread(void *opaque)
 
         if (__atomic_load_n(&pause_requested, __ATOMIC_ACQUIRE) ||
             __atomic_load_n(&cpu->stop, __ATOMIC_ACQUIRE)) {
+            complete_pending_io(cpu);
             if (!wait_while_paused(cpu))
                 break;
         }

@@ -136,6 +136,47 @@ static void arm_post_run(CPUState *cpu)
                          (now & timer_lines[i].bit) != 0);
 }
 
+/*
+ * An MMIO access KVM could not decode (no valid instruction syndrome: a
+ * load/store pair, writeback, an unaligned access on a host that lets it
+ * through...): as on hardware for an access a device cannot take, the guest
+ * gets a synchronous external abort.  Only exits with KVM_CAP_ARM_NISV_TO_USER
+ * enabled, which the machine does when KVM can also inject the abort.
+ */
+static int handle_nisv(CPUState *cpu)
+{
+    struct kvm_vcpu_events ev = { .exception.ext_dabt_pending = 1 };
+
+    vmm_log(LOG_GUEST_ERROR, "vCPU %d: access at 0x%llx that KVM cannot emulate (ESR ISS "
+            "0x%llx): external abort injected", cpu->index,
+            (unsigned long long)cpu->run->arm_nisv.fault_ipa,
+            (unsigned long long)cpu->run->arm_nisv.esr_iss);
+    if (ioctl(cpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+        error_report("vCPU %d: cannot inject an external abort for an access at 0x%llx: %s",
+                     cpu->index, (unsigned long long)cpu->run->arm_nisv.fault_ipa,
+                     strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+static int arm_handle_exit(CPUState *cpu)
+{
+    if (cpu->run->exit_reason == KVM_EXIT_ARM_NISV)
+        return handle_nisv(cpu);
+    return -ENOSYS;
+}
+
+int arm_enable_nisv_to_user(KVMState *s)
+{
+    struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+    if (kvm_vm_check_extension(s, KVM_CAP_ARM_NISV_TO_USER) <= 0 ||
+        kvm_vm_check_extension(s, KVM_CAP_ARM_INJECT_EXT_DABT) <= 0)
+        return -ENOTSUP;
+    return kvm_vm_ioctl(s, KVM_ENABLE_CAP, &cap);
+}
+
 static void arm_dump_state(CPUState *cpu)
 {
     uint64_t x[31], pc = 0, sp = 0, pstate = 0, sp_el1 = 0, elr = 0, esr = 0, far = 0;
@@ -161,5 +202,6 @@ static void arm_dump_state(CPUState *cpu)
 
 const struct vcpu_arch_ops arm_vcpu_ops = {
     .post_run = arm_post_run,
+    .handle_exit = arm_handle_exit,
     .dump_state = arm_dump_state,
 };

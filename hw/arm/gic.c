@@ -19,24 +19,24 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "qemu-vmm/arm.h"
-#include "qemu-vmm/arm_gicv2.h"
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
+#include "arm-gic-internal.h"
 
-struct arm_gic {
-    int version;
-    int nr_cpus;
-    int fd;                 /* in-kernel: the KVM device, else -1 */
-    struct gicv2 *user;     /* userspace: the model */
-    CPUState **cpus;        /* userspace: whose lines the outputs drive */
-};
+#define VGIC_VMSTATE_VERSION 1
 
-static int device_attr(struct arm_gic *g, uint32_t group, uint64_t attr, void *val)
+int arm_gic_device_attr(struct arm_gic *g, bool set, uint32_t group, uint64_t attr,
+                        void *val)
 {
     struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
 
-    return ioctl(g->fd, KVM_SET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+    return ioctl(g->fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+}
+
+static int device_attr(struct arm_gic *g, uint32_t group, uint64_t attr, void *val)
+{
+    return arm_gic_device_attr(g, true, group, attr, val);
 }
 
 static int set_addr(struct arm_gic *g, uint64_t type, uint64_t addr, const char *what,
@@ -179,33 +179,66 @@ bool arm_gic_in_kernel(const struct arm_gic *g)
     return g->fd >= 0;
 }
 
-void arm_gic_reset(struct arm_gic *g)
+/* The machine's vCPUs are paused: the in-kernel GIC's attributes are accessible. */
+int arm_gic_reset(struct arm_gic *g, GError **errp)
 {
-    /*
-     * The in-kernel GIC keeps its state: a booting Linux programs every
-     * register it relies on.
-     */
-    if (g->user)
+    if (g->user) {
         gicv2_reset(g->user);
+        return 0;
+    }
+    /* KVM has no reset for its GIC: write back the state it had after init */
+    return arm_vgic_state_load(g, g->power_on->data, g->power_on->len, errp);
+}
+
+static int vgic_save(void *opaque, GByteArray *out)
+{
+    g_autoptr(GError) err = NULL;
+    int ret = arm_vgic_state_save(opaque, out, &err);
+
+    if (ret < 0)
+        error_report("migration: %s", err->message);
+    return ret;
+}
+
+static int vgic_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                     GError **errp)
+{
+    if (version != VGIC_VMSTATE_VERSION) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "in-kernel GIC state version %u, expected %u", version,
+                    VGIC_VMSTATE_VERSION);
+        return -EINVAL;
+    }
+    return arm_vgic_state_load(opaque, buf, len, errp);
 }
 
 int arm_gic_realize(struct arm_gic *g, CPUState **cpus, GError **errp)
 {
+    struct vmstate_ops ops = {
+        .name = "arm-vgic", .instance = 0, .version = VGIC_VMSTATE_VERSION,
+        .save = vgic_save, .load = vgic_load, .opaque = g,
+    };
     int ret;
 
-    if (g->user) {
-        g->cpus = cpus;
+    g->cpus = cpus;
+    if (g->user)
         return 0;
-    }
     ret = device_attr(g, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 
     if (ret == 0)
         ret = kvm_irqchip_commit_routes(kvm_state);
-    if (ret < 0)
+    if (ret < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                     "initialising the in-kernel GICv%d for %d vCPUs: %s", g->version,
                     g->nr_cpus, strerror(-ret));
-    return ret;
+        return ret;
+    }
+    g->power_on = g_byte_array_new();
+    ret = arm_vgic_state_save(g, g->power_on, errp);
+    if (ret < 0)
+        return ret;
+    vmstate_register(&ops);
+    return 0;
 }
 
 static void gic_set_spi(void *opaque, unsigned int spi, int level)

@@ -233,6 +233,7 @@ static int create_cpus(MachineState *ms, struct virt *v, GError **errp)
         ret = arm_cpu_reset(ms->cpus[i], errp);
         if (ret < 0)
             return ret;
+        arm_cpu_register_vmstate(ms->cpus[i]);
     }
     return arm_gic_realize(v->gic, ms->cpus, errp);
 }
@@ -246,31 +247,19 @@ static void virtio_placed(void *opaque, uint64_t base, uint64_t size, unsigned i
     g_array_append_val(v->virtio, t);
 }
 
-/* Whether the command line asks for any virtio device. */
-static bool wants_virtio(MachineState *ms)
+/*
+ * Device pin n is SPI n: with the in-kernel GIC a GSI (KVM routes GSI n
+ * to SPI n, so irqfds work), with the userspace GIC an input of the model.
+ */
+static struct irq_line virt_irq_line(MachineState *ms, unsigned int spi)
 {
-    for (guint i = 0; i < ms->devices->len; i++) {
-        struct device_opts *d = g_ptr_array_index(ms->devices, i);
+    struct virt *v = ms->priv;
 
-        if (virtio_is_device_driver(d->driver))
-            return true;
-    }
-    return ms->drives->len || ms->netdevs->len;
+    return arm_gic_spi_line(v->gic, spi);
 }
 
 static int create_devices(MachineState *ms, struct virt *v, GError **errp)
 {
-    /*
-     * The virtio-mmio transports raise their interrupt through an irqfd or
-     * KVM_IRQ_LINE on their GSI; neither reaches the userspace GIC (and KVM
-     * answers KVM_IRQFD with EAGAIN while no vGIC is initialised).
-     */
-    if (!arm_gic_in_kernel(v->gic) && wants_virtio(ms)) {
-        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "kernel_irqchip=off: virtio devices cannot interrupt through the "
-                    "userspace GIC yet (use kernel_irqchip=on)");
-        return -ENOTSUP;
-    }
     v->serial_chr = chardev_open(ms->serial, errp);
     if (!v->serial_chr)
         return -EINVAL;
@@ -280,7 +269,7 @@ static int create_devices(MachineState *ms, struct virt *v, GError **errp)
     if (!v->uart)
         return -EINVAL;
     v->virtio = g_array_new(FALSE, TRUE, sizeof(struct arm_fdt_virtio));
-    /* the GSI of a transport is its SPI number: KVM routes GSI n to SPI n */
+    /* a transport's pin is its SPI number (virt_irq_line) */
     return virtio_devices_init(ms, VIRT_MMIO, VIRT_MMIO_SPI_BASE, VIRT_MMIO_COUNT,
                                virtio_placed, v, errp);
 }
@@ -340,37 +329,6 @@ static int load_images(MachineState *ms, struct virt *v, GError **errp)
     return ret;
 }
 
-/*
- * The vCPU and in-kernel GIC state of arm64 is not saved yet: a section that
- * fails makes a migration fail cleanly (the source goes on running) rather
- * than start a destination without its vCPU registers.
- */
-static int arm_state_save(void *opaque, GByteArray *out)
-{
-    (void)opaque;
-    (void)out;
-    error_report("migration: the arm64 vCPU and GIC state cannot be saved yet");
-    return -ENOTSUP;
-}
-
-static int arm_state_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
-                          GError **errp)
-{
-    g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                "the arm64 vCPU and GIC state cannot be loaded yet");
-    return -EINVAL;
-}
-
-static void register_vmstate(void)
-{
-    struct vmstate_ops ops = {
-        .name = "arm-cpu", .instance = 0, .version = 0,
-        .save = arm_state_save, .load = arm_state_load,
-    };
-
-    vmstate_register(&ops);
-}
-
 static int virt_init(MachineState *ms, GError **errp)
 {
     struct virt *v = ms->priv;
@@ -399,6 +357,10 @@ static int virt_init(MachineState *ms, GError **errp)
         ret = choose_gic(ms, v, errp);
     if (ret < 0)
         return ret;
+    /* without it, such an access stops the VM (KVM_RUN fails with ENOSYS) */
+    if (arm_enable_nisv_to_user(ms->kvm) < 0)
+        vmm_log(LOG_KVM, "KVM cannot report undecodable MMIO accesses "
+                "(KVM_CAP_ARM_NISV_TO_USER): they stop the VM");
     ms->mem = address_space_new("memory", 1ULL << v->ipa_bits, false);
     if (kvm_attach_address_space(ms->kvm, ms->mem, errp) < 0)
         return -EINVAL;
@@ -413,8 +375,6 @@ static int virt_init(MachineState *ms, GError **errp)
         ret = build_dtb(ms, v, errp);
     if (ret == 0)
         ret = load_images(ms, v, errp);
-    if (ret == 0)
-        register_vmstate();
     return ret;
 }
 
@@ -425,7 +385,10 @@ static int virt_reset(MachineState *ms)
     g_autoptr(GError) err = NULL;
 
     pl011_reset(v->uart);
-    arm_gic_reset(v->gic);
+    if (arm_gic_reset(v->gic, &err) < 0) {
+        error_report("reset: %s", err->message);
+        return -EINVAL;
+    }
     for (int i = 0; i < ms->smp; i++) {
         if (arm_cpu_reset(ms->cpus[i], &err) < 0) {
             error_report("reset: %s", err->message);
@@ -456,4 +419,5 @@ const MachineClass virt_machine = {
     .init = virt_init,
     .reset = virt_reset,
     .devices = virt_devices,
+    .irq_line = virt_irq_line,
 };

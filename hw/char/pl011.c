@@ -14,6 +14,7 @@
 
 #include "qemu-vmm/arm.h"
 #include "qemu-vmm/log.h"
+#include "qemu-vmm/migration.h"
 
 enum {
     REG_DR = 0x000, REG_RSR = 0x004, REG_FR = 0x018, REG_ILPR = 0x020,
@@ -266,9 +267,68 @@ void pl011_reset(struct pl011 *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * The "pl011" state section, version 1: u32 LCR_H, CR, IFLS, IMSC, RIS,
+ * ILPR, IBRD, FBRD, DMACR, u32 rx_count, rx_count bytes oldest first,
+ * u32 interrupt line level.  The line level is only noted: the interrupt
+ * controller's own section carries the line as its input.
+ */
+static int pl011_save(void *opaque, GByteArray *out)
+{
+    struct pl011 *s = opaque;
+    const uint32_t regs[] = { s->lcr_h, s->cr, s->ifls, s->imsc, s->ris, s->ilpr, s->ibrd,
+                              s->fbrd, s->dmacr };
+
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < G_N_ELEMENTS(regs); i++)
+        put_u32(out, regs[i]);
+    put_u32(out, s->rx_count);
+    for (unsigned int i = 0; i < s->rx_count; i++)
+        put_u8(out, s->rx[(s->rx_head + i) % RX_FIFO]);
+    put_u32(out, (uint32_t)s->irq_level);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int pl011_load(void *opaque, const uint8_t *buf, size_t len, uint32_t version,
+                      GError **errp)
+{
+    struct pl011 *s = opaque;
+    struct vm_reader r = { .p = buf, .len = len };
+    uint32_t *regs[] = { &s->lcr_h, &s->cr, &s->ifls, &s->imsc, &s->ris, &s->ilpr, &s->ibrd,
+                         &s->fbrd, &s->dmacr };
+    uint32_t val[G_N_ELEMENTS(regs)], count, level;
+    uint8_t rx[RX_FIFO];
+
+    for (size_t i = 0; i < G_N_ELEMENTS(regs); i++)
+        val[i] = get_u32(&r);
+    count = get_u32(&r);
+    if (count <= RX_FIFO)
+        get_bytes(&r, rx, count);
+    level = get_u32(&r);
+    if (version != 1 || r.error || r.pos != len || count > RX_FIFO || level > 1) {
+        g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "pl011 state: version %u, %zu bytes: does not parse", version, len);
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < G_N_ELEMENTS(regs); i++)
+        *regs[i] = val[i];
+    memcpy(s->rx, rx, count);
+    s->rx_head = 0;
+    s->rx_count = count;
+    s->irq_level = (int)level;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 struct pl011 *pl011_create(AddressSpace *as, uint64_t base, struct irq_line irq,
                            struct chardev *chr, GError **errp)
 {
+    struct vmstate_ops ops = {
+        .name = "pl011", .instance = 0, .version = 1,
+        .save = pl011_save, .load = pl011_load,
+    };
     struct pl011 *s = g_new0(struct pl011, 1);
 
     pthread_mutex_init(&s->lock, NULL);
@@ -283,6 +343,8 @@ struct pl011 *pl011_create(AddressSpace *as, uint64_t base, struct irq_line irq,
     }
     if (chr)
         chardev_set_input_handler(chr, pl011_input, s);
+    ops.opaque = s;
+    vmstate_register(&ops);
     return s;
 }
 

@@ -39,6 +39,13 @@ int machine_read_file(const char *what, const char *path, uint8_t **data, size_t
     return 0;
 }
 
+struct irq_line machine_irq_line(MachineState *ms, unsigned int gsi)
+{
+    if (ms->mc->irq_line)
+        return ms->mc->irq_line(ms, gsi);
+    return irq_line_kvm(ms->kvm, gsi);
+}
+
 const MachineClass *machine_find(const char *name)
 {
     for (int i = 0; machine_classes[i]; i++)

@@ -706,7 +706,8 @@ static int create_all(MachineState *ms, struct config *c, uint64_t base,
             g_free(t);
             return -EINVAL;
         }
-        t->mmio = virtio_mmio_create(ms->mem, ms->kvm, addr, gsi_base + i, t->vdev, errp);
+        t->mmio = virtio_mmio_create(ms->mem, addr, machine_irq_line(ms, gsi_base + i),
+                                     t->vdev, errp);
         if (!t->mmio) {
             /* the device is left to process exit: it is idle and unreachable */
             g_free(t);

@@ -37,8 +37,6 @@ struct virtio_mmio {
     bool ioeventfd;             /* kicks are ioeventfds (else MMIO exits) */
 
     enum irq_mode irq_mode;
-    KVMState *kvm;
-    unsigned int gsi;
     int irqfd, resample_fd;
     struct virtio_fd_handler *resample_handler;
     struct irq_line line;
@@ -96,18 +94,25 @@ static void on_resample(void *opaque, uint32_t events)
     pthread_mutex_unlock(&m->vdev->lock);
 }
 
+/*
+ * The machine decides where the line goes.  A GSI of the in-kernel
+ * irqchip (line.kvm set) gets an irqfd with a resample fd, so that
+ * raising it and the guest's EOI stay in the kernel; any other line (a
+ * userspace interrupt controller's input, e.g. the GIC of
+ * kernel_irqchip=off) is driven through line.set.
+ */
 static int setup_irq(struct virtio_mmio *m, GError **errp)
 {
+    KVMState *kvm = m->line.kvm;
     int ret;
 
     m->irqfd = m->resample_fd = -1;
-    if (!m->kvm) {
+    if (!kvm && !m->line.set) {
         m->irq_mode = IRQ_NONE;
         return 0;
     }
-    m->line = (struct irq_line){ .kvm = m->kvm, .gsi = m->gsi };
     m->irq_mode = IRQ_LINE;
-    if (!m->kvm->caps.irqfd || !m->kvm->caps.irqfd_resample)
+    if (!kvm || !kvm->caps.irqfd || !kvm->caps.irqfd_resample)
         return 0;
     m->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     m->resample_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -116,11 +121,11 @@ static int setup_irq(struct virtio_mmio *m, GError **errp)
                     "%s: eventfd: %s", m->vdev->name, strerror(errno));
         return -errno;
     }
-    ret = kvm_irqchip_add_irqfd(m->kvm, m->irqfd, m->resample_fd, m->gsi);
+    ret = kvm_irqchip_add_irqfd(kvm, m->irqfd, m->resample_fd, m->line.gsi);
     if (ret < 0) {
         /* not fatal: the line works without it, only slower */
         vmm_log(LOG_IRQ, "%s: irqfd on GSI %u: %s; raising the line directly",
-                m->vdev->name, m->gsi, strerror(-ret));
+                m->vdev->name, m->line.gsi, strerror(-ret));
         close(m->irqfd);
         close(m->resample_fd);
         m->irqfd = m->resample_fd = -1;
@@ -344,7 +349,7 @@ int virtio_mmio_save(struct virtio_mmio *m, GByteArray *out)
 
     pthread_mutex_lock(&m->vdev->lock);
     put_u64(out, m->base);
-    put_u32(out, m->gsi);
+    put_u32(out, m->line.gsi);
     put_u32(out, m->dev_features_sel);
     put_u32(out, m->drv_features_sel);
     put_u32(out, m->queue_sel);
@@ -372,12 +377,12 @@ int virtio_mmio_load(struct virtio_mmio *m, const uint8_t *buf, size_t len,
     gsi = get_u32(&r);
     for (unsigned int i = 0; i < 4; i++)
         sel[i] = get_u32(&r);
-    if (r.error || base != m->base || gsi != m->gsi) {
+    if (r.error || base != m->base || gsi != m->line.gsi) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     r.error ? "%s: virtio-mmio state truncated"
                             : "%s: transport at 0x%" PRIx64 " (GSI %u) on the source, at 0x%"
                               PRIx64 " (GSI %u) here", m->vdev->name, base, gsi, m->base,
-                    m->gsi);
+                    m->line.gsi);
         return -EINVAL;
     }
     pthread_mutex_lock(&m->vdev->lock);
@@ -448,17 +453,15 @@ int virtio_mmio_set_ioeventfd(struct virtio_mmio *m, bool on, GError **errp)
 
 static uint32_t next_instance;
 
-struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
-                                       unsigned int gsi, struct virtio_device *vdev,
-                                       GError **errp)
+struct virtio_mmio *virtio_mmio_create(AddressSpace *as, uint64_t base, struct irq_line irq,
+                                       struct virtio_device *vdev, GError **errp)
 {
     struct virtio_mmio *m = g_new0(struct virtio_mmio, 1);
     g_autofree char *name = g_strdup_printf("%s-mmio", vdev->name);
     int ret;
 
     m->vdev = vdev;
-    m->kvm = kvm;
-    m->gsi = gsi;
+    m->line = irq;
     m->base = base;
     if (setup_irq(m, errp) < 0)
         goto fail;
@@ -499,7 +502,7 @@ void virtio_mmio_free(struct virtio_mmio *m)
     if (m->resample_handler)
         virtio_iothread_del_fd(m->vdev->iothread, m->resample_handler);
     if (m->irq_mode == IRQ_IRQFD)
-        kvm_irqchip_remove_irqfd(m->kvm, m->irqfd, m->gsi);
+        kvm_irqchip_remove_irqfd(m->line.kvm, m->irqfd, m->line.gsi);
     if (m->irqfd >= 0)
         close(m->irqfd);
     if (m->resample_fd >= 0)

@@ -147,6 +147,13 @@ extern const struct vcpu_arch_ops arm_vcpu_ops;
 /* Power-on: KVM_ARM_VCPU_INIT with PSCI 0.2, secondaries powered off. */
 int arm_cpu_reset(CPUState *cpu, GError **errp);
 int arm_cpu_set_boot_regs(CPUState *cpu, uint64_t pc, uint64_t x0);
+/* Its "arm-cpu" migration section (arm-cpu-state.c). */
+void arm_cpu_register_vmstate(CPUState *cpu);
+/*
+ * MMIO accesses KVM cannot decode become an external abort in the guest
+ * rather than a failed KVM_RUN; -ENOTSUP where KVM cannot do that.
+ */
+int arm_enable_nisv_to_user(KVMState *s);
 /* KVM_IRQ_LINE on a vCPU's IRQ or FIQ input (no in-kernel GIC). */
 int arm_cpu_set_irq_line(CPUState *cpu, bool fiq, int level);
 
@@ -161,11 +168,14 @@ struct arm_gic;
  */
 struct arm_gic *arm_gic_create_kvm(int version, int nr_cpus, GError **errp);
 struct arm_gic *arm_gic_create_user(AddressSpace *mem, int nr_cpus, GError **errp);
-/* After all vCPUs exist: KVM_DEV_ARM_VGIC_CTRL_INIT, or wire the outputs. */
+/*
+ * After all vCPUs exist: KVM_DEV_ARM_VGIC_CTRL_INIT, note the power-on
+ * state and register the "arm-vgic" state section; or wire the outputs.
+ */
 int arm_gic_realize(struct arm_gic *g, CPUState **cpus, GError **errp);
 bool arm_gic_in_kernel(const struct arm_gic *g);
-/* Machine reset (the userspace GIC; the in-kernel one keeps its state). */
-void arm_gic_reset(struct arm_gic *g);
+/* Machine reset, with the vCPUs paused: back to the power-on state. */
+int arm_gic_reset(struct arm_gic *g, GError **errp);
 /* The line of SPI n (INTID 32 + n); its GSI for irqfds is n. */
 struct irq_line arm_gic_spi_line(struct arm_gic *g, unsigned int spi);
 /* The userspace GIC's PPI input of a vCPU, for struct arm_cpu's timer_set. */

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "qemu-vmm/cpus.h"
+#include "qemu-vmm/irq.h"
 #include "qemu-vmm/kvm.h"
 #include "qemu-vmm/memory.h"
 
@@ -36,6 +37,11 @@ typedef struct MachineClass {
     int (*reset)(MachineState *ms);
     /* the -device drivers the machine knows, for -device help */
     const char *const *devices;
+    /*
+     * The interrupt line of device pin gsi, for machine-agnostic devices
+     * (virtio-mmio).  NULL: GSI gsi of the in-kernel irqchip.
+     */
+    struct irq_line (*irq_line)(MachineState *ms, unsigned int gsi);
 } MachineClass;
 
 struct MachineState {
@@ -67,6 +73,9 @@ struct MachineState {
  */
 int machine_read_file(const char *what, const char *path, uint8_t **data, size_t *len,
                       GError **errp);
+
+/* The line a device on pin gsi raises: the machine's irq_line, or the GSI. */
+struct irq_line machine_irq_line(MachineState *ms, unsigned int gsi);
 
 const MachineClass *machine_find(const char *name);
 const MachineClass *machine_default(void);

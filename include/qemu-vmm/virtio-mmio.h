@@ -2,9 +2,10 @@
 /*
  * The virtio-mmio transport, version 2 (VIRTIO 1.2, 4.2): a 0x200-byte
  * register window per device.  Queue notifications are ioeventfds with
- * datamatch on the queue index; the interrupt is an irqfd on the
- * transport's GSI (level-triggered, re-raised through a resample fd while
- * the interrupt status is not zero), or the GSI line itself.
+ * datamatch on the queue index.  The interrupt is a level-triggered line
+ * the machine hands over: an irqfd when the line is a GSI of the in-kernel
+ * irqchip (re-raised through a resample fd while the interrupt status is
+ * not zero), else the line's own set callback (a userspace controller).
  */
 #ifndef QEMU_VMM_VIRTIO_MMIO_H
 #define QEMU_VMM_VIRTIO_MMIO_H
@@ -13,7 +14,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#include "qemu-vmm/kvm.h"
+#include "qemu-vmm/irq.h"
 #include "qemu-vmm/memory.h"
 #include "qemu-vmm/virtio-dev.h"
 
@@ -23,12 +24,11 @@
 struct virtio_mmio;
 
 /*
- * Map the transport of vdev at base in as.  kvm may be NULL (unit tests):
- * no interrupt is raised then.
+ * Map the transport of vdev at base in as, interrupting through irq (see
+ * irq.h; a line with neither kvm nor set raises nothing).
  */
-struct virtio_mmio *virtio_mmio_create(AddressSpace *as, KVMState *kvm, uint64_t base,
-                                       unsigned int gsi, struct virtio_device *vdev,
-                                       GError **errp);
+struct virtio_mmio *virtio_mmio_create(AddressSpace *as, uint64_t base, struct irq_line irq,
+                                       struct virtio_device *vdev, GError **errp);
 /*
  * Queue notifications as ioeventfds (on, the default) or as MMIO exits
  * handled by the vCPU thread (off: -global virtio-mmio.ioeventfd=off, for

@@ -62,8 +62,8 @@ static void fuzz_machine_init(void)
     dev[0] = virtio_rng_create("virtio-rng0", as, &rng, &err);
     dev[1] = virtio_blk_create("virtio-blk0", as, &blk, &err);
     for (int i = 0; i < 2; i++)
-        if (!dev[i] || !virtio_mmio_create(as, NULL, MMIO_BASE + i * WINDOW, 5 + i, dev[i],
-                                           &err)) {
+        if (!dev[i] || !virtio_mmio_create(as, MMIO_BASE + i * WINDOW,
+                                           (struct irq_line){ .gsi = 5 + i }, dev[i], &err)) {
             fprintf(stderr, "%s\n", err ? err->message : "?");
             abort();
         }

@@ -36,7 +36,21 @@ struct env {
     MemoryRegion *ram;
     struct dummy *d;
     struct virtio_mmio *m;
+    int level;          /* of the interrupt line, as last set */
+    unsigned int edges; /* level changes */
+    unsigned int pin;
 };
+
+/* The interrupt line, as a userspace interrupt controller would take it. */
+static void line_set(void *opaque, unsigned int pin, int level)
+{
+    struct env *e = opaque;
+
+    e->pin = pin;
+    if (level != e->level)
+        e->edges++;
+    __atomic_store_n(&e->level, level, __ATOMIC_RELEASE);
+}
 
 static void dummy_handle_queue(struct virtio_device *vdev, unsigned int q)
 {
@@ -90,7 +104,9 @@ static struct env *env_new(void)
                                        DEV_FEATURE, 2, qmax, 16, NULL), ==, 0);
     for (int i = 0; i < 16; i++)
         e->d->vdev.config[i] = (uint8_t)(0x10 + i);
-    e->m = virtio_mmio_create(e->as, NULL, BASE, 5, &e->d->vdev, NULL);
+    e->m = virtio_mmio_create(e->as, BASE, (struct irq_line){ .gsi = 5, .set = line_set,
+                                                              .opaque = e },
+                              &e->d->vdev, NULL);
     g_assert_nonnull(e->m);
     return e;
 }
@@ -279,8 +295,22 @@ static void test_queue_and_interrupt(void)
     g_assert_cmpuint(used->ring[0].len, ==, 64);
     /* a used buffer notification: ISR bit 0, cleared by the ack */
     g_assert_cmpuint(rd(e, VIRTIO_MMIO_INTERRUPT_STATUS), ==, 1);
+    /* the line is level-triggered: high while the status is not zero */
+    g_assert_cmpint(__atomic_load_n(&e->level, __ATOMIC_ACQUIRE), ==, 1);
+    g_assert_cmpuint(e->pin, ==, 5);
     wr(e, VIRTIO_MMIO_INTERRUPT_ACK, 1);
     g_assert_cmpuint(rd(e, VIRTIO_MMIO_INTERRUPT_STATUS), ==, 0);
+    g_assert_cmpint(e->level, ==, 0);
+    g_assert_cmpuint(e->edges, ==, 2);
+    /* a configuration change (ISR bit 1) raises it again; a partial ack keeps it */
+    address_space_write_io(e->as, BASE + VIRTIO_MMIO_CONFIG, 0x5a, 1);
+    g_assert_cmpuint(rd(e, VIRTIO_MMIO_INTERRUPT_STATUS), ==, 2);
+    g_assert_cmpint(e->level, ==, 1);
+    wr(e, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    g_assert_cmpint(e->level, ==, 1);
+    wr(e, VIRTIO_MMIO_INTERRUPT_ACK, 2);
+    g_assert_cmpint(e->level, ==, 0);
+    g_assert_cmpuint(e->edges, ==, 4);
     /* a notification of a queue that does not exist is ignored */
     wr(e, VIRTIO_MMIO_QUEUE_NOTIFY, 7);
     env_free(e);

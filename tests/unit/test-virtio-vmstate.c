@@ -128,7 +128,7 @@ static struct env *env_new_with(uint32_t id, unsigned int nq, uint16_t q0max,
                                        features, nq, qmax, 16, NULL), ==, 0);
     for (int i = 0; i < 16; i++)
         e->d->vdev.config[i] = (uint8_t)(0x10 + i);
-    e->m = virtio_mmio_create(e->as, NULL, base, GSI, &e->d->vdev, NULL);
+    e->m = virtio_mmio_create(e->as, base, (struct irq_line){ .gsi = GSI }, &e->d->vdev, NULL);
     g_assert_nonnull(e->m);
     return e;
 }
