@@ -93,7 +93,7 @@ static const struct rule rules[] = {
     /* KVM: the main loop and migration reach every fd; the others less */
     { "ioctl", M | G, KVM_ANY_FD },
     { "ioctl", V, KVM_VCPU_FD },
-    { "ioctl", V | I, KVM_VM_IRQ },
+    { "ioctl", V | I | B, KVM_VM_IRQ },
     { "ioctl", V | R, KVM_VM_MEMORY },
     { "ioctl", M, TTY_IOCTL },
     { "ioctl", M | V | G, TAP_OFFLOAD },
@@ -160,7 +160,11 @@ static const struct rule rules[] = {
 #endif
 };
 
-/* The VM-fd requests a vCPU or an I/O thread makes: raising interrupts. */
+/*
+ * The VM-fd requests a vCPU, an I/O thread or a block worker makes: raising
+ * interrupts (a finished request raises its line; with a userspace
+ * interrupt controller that is KVM_IRQ_LINE or KVM_SIGNAL_MSI).
+ */
 static const unsigned long vm_irq_ioctls[] = {
     KVM_IRQ_LINE, KVM_IRQ_LINE_STATUS, KVM_SIGNAL_MSI, KVM_CHECK_EXTENSION,
 };

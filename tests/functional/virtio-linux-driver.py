@@ -9,7 +9,8 @@ SOCKET is the unix socket of qemu-vmm's `-chardev socket` (the guest runs
 guest's interface with MAC 52:54:00:00:00:0N has 10.0.N.2, L1's tap TAP has
 10.0.N.1; SIZE bytes go each way; OFFLOADS (1 or 0) says whether checksum
 and TSO offloads must be negotiated, and used: with them, the tap carries
-GSO packets bigger than an Ethernet frame in both directions; without, none.
+GSO packets bigger than an Ethernet frame towards the guest (and, when the
+guest's TCP sends fast enough, from it); without, none in either direction.
 
 Then, through the QMP socket QMP, the VM is migrated to a file (dirty
 logging on: vhost-net hands its queues to the userspace datapath, and the
@@ -266,7 +267,12 @@ def test_nic(con, n, tap, size, offloads):
            f"{size / secs / 1e6:.1f} MB/s, {avg(before, after, 'tx'):.0f} bytes/packet")
     biggest = sniffer.close()
     tx_big, rx_big = biggest["rx"] > FRAME_MAX, biggest["tx"] > FRAME_MAX
-    report(tx_big == offloads and rx_big == offloads,
+    # Guest -> host GSO frames are not a given even with TSO: Linux sizes
+    # its TSO frames from the pacing rate, and at the rates two levels of
+    # emulation give that is often one segment.  So with offloads only the
+    # host -> guest direction must show them (and a big frame in the other
+    # is welcome); without, no frame may be bigger than a frame.
+    report(rx_big == offloads and (offloads or not tx_big),
            f"{name}: TSO {'used' if offloads else 'not used'} as negotiated "
            f"(guest -> host {'GSO' if tx_big else 'frames'}, largest {biggest['rx']}; "
            f"host -> guest {'GSO' if rx_big else 'frames'}, largest {biggest['tx']})")
