@@ -165,7 +165,7 @@ def case_dirty_split_ram():
           f"expected slots [0,3G) and [4G,5G), got {got}", out, err)
 
 
-def case_dirty_ring():
+def case_dirty_ring_guest():
     # the dirty ring instead of the bitmap: a 256-entry ring fills every
     # ~190 pages, so the guest's exact-bitmap checks also cover the
     # ring-full exit and the harvest around it

@@ -625,6 +625,9 @@ static void test_sleep_regs(void)
     g_assert_cmpuint(address_space_read_io(io, 0x601, 1), ==, 0);
     address_space_write_io(io, 0x600, (ACPI_SLP_TYP_S5 << ACPI_SLP_TYP_SHIFT) | ACPI_SLP_EN, 1);
     g_assert_true(vm_exit_requested());
+    /* the device lives as long as the VM; here the test frees its region */
+    g_assert_nonnull(address_space_lookup(io, 0x600));
+    memory_region_free(address_space_lookup(io, 0x600)->mr);
     address_space_free(io);
 }
 

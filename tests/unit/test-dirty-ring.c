@@ -291,6 +291,7 @@ static void test_ring_full_on_kvm(void)
         g_assert_cmpuint(ram->host[p * PAGE], ==, 1);
     vcpus_stop();
     memory_global_dirty_log_stop(mem);
+    vcpu_destroy(cpu);
     bitmap_free(taken);
 }
 #endif
