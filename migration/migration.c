@@ -51,6 +51,8 @@ static int64_t start_us;
 static pthread_t thread;
 static bool thread_running;
 static volatile bool cancel_requested;
+/* the outgoing socket while the thread uses it, -1 otherwise (under lock) */
+static int out_socket = -1;
 
 /* -d migration: what happened when, in ms since the start, and CPU time spent */
 static void mig_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -163,6 +165,12 @@ void migration_cancel(void)
         info.status == MIGRATION_DEVICE) {
         cancel_requested = true;
         info.status = MIGRATION_CANCELLING;
+        /*
+         * A send() blocked on a destination that does not read would not
+         * see the flag: shut the socket down, as QEMU does, so it returns.
+         */
+        if (out_socket >= 0)
+            shutdown(out_socket, SHUT_RDWR);
     }
     pthread_mutex_unlock(&lock);
 }
@@ -388,6 +396,8 @@ static void *migration_thread(void *opaque)
     g_free(out);
     ram_state_init(&rs, machine->mem);
     ret = migrate_ram_and_state(&s, &rs, &downtime_us);
+    if (ret < 0 && cancel_requested)
+        ret = -ECANCELED;   /* whatever the shut-down socket made it fail with */
     memory_global_dirty_log_stop(machine->mem);
     vcpus_set_throttle(0);
 
@@ -416,6 +426,9 @@ static void *migration_thread(void *opaque)
     }
     stream_destroy(&s);
     ram_state_destroy(&rs);
+    pthread_mutex_lock(&lock);
+    out_socket = -1;
+    pthread_mutex_unlock(&lock);
     close(s.fd);
     return NULL;
 }
@@ -450,12 +463,16 @@ int migration_start(const char *uri, GError **errp)
     info.status = MIGRATION_SETUP;
     start_us = g_get_monotonic_time();
     cancel_requested = false;
+    out_socket = is_socket ? fd : -1;
     pthread_mutex_unlock(&lock);
     vm_emit_event("MIGRATION", "{\"status\": \"setup\"}");
     out = g_new(struct outgoing, 1);
     *out = (struct outgoing){ .fd = fd, .is_socket = is_socket };
     if (pthread_create(&thread, NULL, migration_thread, out)) {
         g_free(out);
+        pthread_mutex_lock(&lock);
+        out_socket = -1;
+        pthread_mutex_unlock(&lock);
         close(fd);
         set_status(MIGRATION_FAILED);
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot start the migration thread");

@@ -315,6 +315,37 @@ def case_cancel():
         finish(dst, 1, "destination after cancel", 30)
 
 
+def case_cancel_stalled_destination():
+    # the destination stops reading (SIGSTOP): the source's send() blocks on a
+    # full socket, and migrate_cancel must still end the migration at once
+    with tempfile.TemporaryDirectory() as tmp:
+        uri = "unix:" + os.path.join(tmp, "mig.sock")
+        dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
+        src, src_qmp = start(tmp, "src", [], 600)
+        qs = QMP(src_qmp)
+        QMP(dst_qmp).close()
+        # 20 MiB/s: the 8 MiB of socket buffers are full within a second
+        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
+        qs.cmd("migrate", uri=uri)
+        time.sleep(0.2)
+        os.kill(dst.pid, signal.SIGSTOP)
+        time.sleep(1.5)
+        if qs.cmd("query-migrate")["return"].get("status") != "active":
+            fail("the migration is not blocked on the destination: "
+                 + json.dumps(qs.cmd("query-migrate")["return"]), src, dst)
+        qs.cmd("migrate_cancel")
+        info = wait_migration(qs, want=("cancelled", "failed"), timeout=10)
+        if info["status"] != "cancelled":
+            fail("not cancelled while the destination stalls: " + json.dumps(info), src, dst)
+        if qs.cmd("query-status")["return"]["status"] != "running":
+            fail("source did not resume after cancel", src, dst)
+        out, err = finish(src, 1, "source guest", 120, dst)
+        if "PASS" not in out:
+            fail("source guest did not pass after cancel: " + out[-500:])
+        os.kill(dst.pid, signal.SIGCONT)
+        finish(dst, 1, "destination after cancel", 30)
+
+
 if __name__ == "__main__":
     fn = globals().get("case_" + CASE.replace("-", "_"))
     if fn is None:
