@@ -16,6 +16,10 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True          # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from qmpclient import QMP               # noqa: E402
+
 VMM, GUESTS, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 GUEST_ARGS = ["-m", "256M", "-kernel", os.path.join(GUESTS, "migrate.elf")]
 # long enough to migrate mid-run (a pass over 64 MiB takes ~20 ms natively)
@@ -31,48 +35,6 @@ def fail(msg, *procs):
         print("--- stdout ---\n" + (out or "")[-2000:])
         print("--- stderr ---\n" + stderr_of(p, err)[-2000:])
     sys.exit(1)
-
-
-class QMP:
-    def __init__(self, path, timeout=10):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        self.file = self.sock.makefile("rw")
-        self.events = []
-        greeting = self.recv()
-        assert "QMP" in greeting, greeting
-        self.cmd("qmp_capabilities")
-
-    def recv(self):
-        line = self.file.readline()
-        if not line:
-            raise EOFError("QMP connection closed")
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.file.write(json.dumps(msg) + "\n")
-        self.file.flush()
-        while True:
-            r = self.recv()
-            if "event" in r:
-                self.events.append(r)
-                continue
-            return r
-
-    def close(self):
-        self.sock.close()
 
 
 def start(tmp, name, extra, passes):
@@ -292,18 +254,33 @@ def case_killed_destination():
             fail("source guest did not pass after the failed migration: " + out[-500:])
 
 
-def case_cancel():
+def cancel_migration(stall_destination):
+    """migrate_cancel during a migration leaves the source running with its
+    guest intact, and the destination refuses to start.  With
+    stall_destination the destination stops reading (SIGSTOP) first, so the
+    source's send() blocks on a full socket: cancel must still end it."""
     with tempfile.TemporaryDirectory() as tmp:
         uri = "unix:" + os.path.join(tmp, "mig.sock")
         dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
         src, src_qmp = start(tmp, "src", [], 600)
         qs = QMP(src_qmp)
         QMP(dst_qmp).close()
+        # 20 MiB/s: still running when cancelled; a stalled destination's
+        # socket buffers (8 MiB) are full within a second
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
         qs.cmd("migrate", uri=uri)
-        time.sleep(0.3)
+        if stall_destination:
+            time.sleep(0.2)
+            os.kill(dst.pid, signal.SIGSTOP)
+            time.sleep(1.5)
+            if qs.cmd("query-migrate")["return"].get("status") != "active":
+                fail("the migration is not blocked on the destination: "
+                     + json.dumps(qs.cmd("query-migrate")["return"]), src, dst)
+        else:
+            time.sleep(0.3)
         qs.cmd("migrate_cancel")
-        info = wait_migration(qs, want=("cancelled",))
+        info = wait_migration(qs, want=("cancelled", "failed"),
+                              timeout=10 if stall_destination else 60)
         if info["status"] != "cancelled":
             fail("not cancelled: " + json.dumps(info), src, dst)
         if qs.cmd("query-status")["return"]["status"] != "running":
@@ -311,39 +288,18 @@ def case_cancel():
         out, err = finish(src, 1, "source guest", 120, dst)
         if "PASS" not in out:
             fail("source guest did not pass after cancel: " + out[-500:])
+        if stall_destination:
+            os.kill(dst.pid, signal.SIGCONT)
         # the destination never got a complete stream: it refuses to run
         finish(dst, 1, "destination after cancel", 30)
 
 
+def case_cancel():
+    cancel_migration(False)
+
+
 def case_cancel_stalled_destination():
-    # the destination stops reading (SIGSTOP): the source's send() blocks on a
-    # full socket, and migrate_cancel must still end the migration at once
-    with tempfile.TemporaryDirectory() as tmp:
-        uri = "unix:" + os.path.join(tmp, "mig.sock")
-        dst, dst_qmp = start(tmp, "dst", ["-incoming", uri], 600)
-        src, src_qmp = start(tmp, "src", [], 600)
-        qs = QMP(src_qmp)
-        QMP(dst_qmp).close()
-        # 20 MiB/s: the 8 MiB of socket buffers are full within a second
-        qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
-        qs.cmd("migrate", uri=uri)
-        time.sleep(0.2)
-        os.kill(dst.pid, signal.SIGSTOP)
-        time.sleep(1.5)
-        if qs.cmd("query-migrate")["return"].get("status") != "active":
-            fail("the migration is not blocked on the destination: "
-                 + json.dumps(qs.cmd("query-migrate")["return"]), src, dst)
-        qs.cmd("migrate_cancel")
-        info = wait_migration(qs, want=("cancelled", "failed"), timeout=10)
-        if info["status"] != "cancelled":
-            fail("not cancelled while the destination stalls: " + json.dumps(info), src, dst)
-        if qs.cmd("query-status")["return"]["status"] != "running":
-            fail("source did not resume after cancel", src, dst)
-        out, err = finish(src, 1, "source guest", 120, dst)
-        if "PASS" not in out:
-            fail("source guest did not pass after cancel: " + out[-500:])
-        os.kill(dst.pid, signal.SIGCONT)
-        finish(dst, 1, "destination after cancel", 30)
+    cancel_migration(True)
 
 
 if __name__ == "__main__":

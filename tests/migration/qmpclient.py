@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""A minimal QMP client for the migration tests: connect, greet, commands."""
+"""A minimal QMP client for the migration tests: connect, greet, commands
+(events that arrive meanwhile are kept in .events)."""
 import json
 import socket
 import time
@@ -19,14 +20,29 @@ class QMP:
                     raise
                 time.sleep(0.02)
         self.file = self.sock.makefile("rw")
-        self.file.readline()
+        self.events = []
+        greeting = self.recv()
+        assert "QMP" in greeting, greeting
         self.cmd("qmp_capabilities")
 
+    def recv(self):
+        line = self.file.readline()
+        if not line:
+            raise EOFError("QMP connection closed")
+        return json.loads(line)
+
     def cmd(self, name, **args):
-        """Run a command; events that arrive meanwhile are dropped."""
-        self.file.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.file.write(json.dumps(msg) + "\n")
         self.file.flush()
         while True:
-            r = json.loads(self.file.readline())
-            if "event" not in r:
-                return r
+            r = self.recv()
+            if "event" in r:
+                self.events.append(r)
+                continue
+            return r
+
+    def close(self):
+        self.sock.close()
