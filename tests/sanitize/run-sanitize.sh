@@ -23,9 +23,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$L
 export LSAN_OPTIONS="exitcode=86:suppressions=$SRC/tests/sanitize/lsan.supp:print_suppressions=0"
 
 # All of the four suites but four timing cases.  Live migration
-# (migration-unix, -tcp): the stream's byte-wise CRC32 runs about 20 times
-# slower under ASan + UBSan, so a guest that rewrites 64 MiB all the time is
-# never caught up with in the cases' time; the same code (RAM and device
+# (migration-unix, -tcp): the migration thread's page scanning and copying
+# run many times slower under ASan + UBSan, so a guest that rewrites 64 MiB
+# all the time is never caught up with in the cases' time; the same code (RAM and device
 # sections, the stream loader) runs here in snapshot-restore, cancel,
 # killed-destination and the corrupt-stream cases.  QMP quit and pipelined:
 # another client must be answered within 10 s while one floods the monitor
