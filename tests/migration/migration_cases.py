@@ -9,6 +9,7 @@ what it last wrote, wherever it runs.
 """
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -254,6 +255,19 @@ def case_killed_destination():
             fail("source guest did not pass after the failed migration: " + out[-500:])
 
 
+def wait_output(p, text, timeout=60):
+    """Read p's stdout until text appears (what was read is not kept)."""
+    seen, deadline = "", time.monotonic() + timeout
+    while text not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
+            fail(f"no {text!r} on the guest's console", p)
+        chunk = os.read(p.stdout.fileno(), 4096).decode(errors="replace")
+        if not chunk:
+            fail(f"the guest ended before {text!r}", p)
+        seen = seen[-len(text):] + chunk
+
+
 def cancel_migration(stall_destination):
     """migrate_cancel during a migration leaves the source running with its
     guest intact, and the destination refuses to start.  With
@@ -265,6 +279,8 @@ def cancel_migration(stall_destination):
         src, src_qmp = start(tmp, "src", [], 600)
         qs = QMP(src_qmp)
         QMP(dst_qmp).close()
+        # the guest has written its 64 MiB: there is something to send
+        wait_output(src, "migrate: pass 10")
         # 20 MiB/s: still running when cancelled; a stalled destination's
         # socket buffers (8 MiB) are full within a second
         qs.cmd("migrate-set-parameters", **{"max-bandwidth": 20 << 20})
